@@ -34,7 +34,7 @@ fileExistenceTests:
   - name: /tmp is world-writable and sticky
     path: /tmp
     shouldExist: true
-    permissions: "drwxrwxrwt"
+    permissions: "dtrwxrwxrwx"   # Go's FileMode notation, as the real container-structure-test prints it
   - name: served directory exists
     path: /srv
     shouldExist: true

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -25,6 +26,9 @@ func inputs(t *testing.T) (script, digest string) {
 	if script == "" || digestFile == "" {
 		t.Skip("needs the image built by Bazel: run `tools/bazel test //image/pushtest`")
 	}
+	// rlocation paths, relative to the runfiles root.
+	script = filepath.Join(os.Getenv("TEST_SRCDIR"), script)
+	digestFile = filepath.Join(os.Getenv("TEST_SRCDIR"), digestFile)
 	b, err := os.ReadFile(digestFile)
 	if err != nil {
 		t.Fatal(err)

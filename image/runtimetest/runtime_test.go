@@ -21,7 +21,7 @@ import (
 )
 
 var (
-	tarball  = flag.String("tarball", "", "docker-save tarball of the image (//image:load_test_tarball)")
+	tarball  = flag.String("tarball", "", "rlocation path of the docker-save tarball of the image")
 	tag      = flag.String("tag", "", "the tag the tarball carries")
 	wantUser = flag.String("user", "", "the uid:gid the image was built for")
 )
@@ -84,7 +84,7 @@ func TestImageRunsHardenedAndHealthy(t *testing.T) {
 	}
 	requireDocker(t)
 
-	docker(t, "load", "-i", *tarball)
+	docker(t, "load", "-i", filepath.Join(os.Getenv("TEST_SRCDIR"), *tarball))
 	t.Cleanup(func() { exec.Command("docker", "rmi", "-f", *tag).Run() })
 
 	// The served directory, readable by the image's non-root user.
@@ -112,7 +112,8 @@ func TestImageRunsHardenedAndHealthy(t *testing.T) {
 		*tag)
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("container logs:\n%s", docker(t, "logs", id))
+			logs, _ := exec.Command("docker", "logs", id).CombinedOutput()
+			t.Logf("container logs:\n%s", logs)
 		}
 		exec.Command("docker", "rm", "-f", id).Run()
 	})
@@ -137,15 +138,15 @@ func TestImageRunsHardenedAndHealthy(t *testing.T) {
 	}
 
 	// The server process runs as the configured uid:gid, not root.
-	top := docker(t, "top", id, "-o", "uid,gid,comm")
+	top := docker(t, "top", id, "-o", "pid,uid,gid,comm")
 	wantUID, wantGID, _ := strings.Cut(*wantUser, ":")
 	found := false
 	for _, line := range strings.Split(top, "\n")[1:] {
 		f := strings.Fields(line)
-		if len(f) == 3 && f[2] == "cat-server" {
+		if len(f) == 4 && f[3] == "cat-server" {
 			found = true
-			if f[0] != wantUID || f[1] != wantGID {
-				t.Errorf("cat-server runs as uid %s gid %s, want %s", f[0], f[1], *wantUser)
+			if f[1] != wantUID || f[2] != wantGID {
+				t.Errorf("cat-server runs as uid %s gid %s, want %s", f[1], f[2], *wantUser)
 			}
 		}
 	}

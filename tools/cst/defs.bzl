@@ -13,9 +13,10 @@ def _shell_quote(s):
     return "'" + s.replace("'", "'\\''") + "'"
 
 def _container_structure_test_impl(ctx):
-    images = ctx.attr.image[DefaultInfo].files.to_list()
+    files = ctx.attr.image[DefaultInfo].files.to_list()
+    images = [f for f in files if f.is_directory] or files
     if len(images) != 1:
-        fail("image must be one OCI image layout directory, got %d files from %s" % (len(images), ctx.attr.image.label))
+        fail("image must provide one OCI image layout directory, got %d files from %s" % (len(files), ctx.attr.image.label))
     image = images[0]
     runner = ctx.executable._runner
     args = [runner.short_path, "--image", image.short_path]

@@ -21,11 +21,19 @@ def _ocitool_attr(cfg):
     return attr.label(default = _OCITOOL, executable = True, cfg = cfg)
 
 def _layout_dir(target, what):
-    """The one file (an OCI layout directory) that an image target provides."""
+    """The OCI layout directory that an image target provides (an oci_image also gives its .digest)."""
     files = target[DefaultInfo].files.to_list()
-    if len(files) != 1:
-        fail("%s must be one OCI image layout directory, got %d files from %s" % (what, len(files), target.label))
-    return files[0]
+    dirs = [f for f in files if f.is_directory]
+    if len(dirs) == 1:
+        return dirs[0]
+    if len(files) == 1:
+        return files[0]
+    fail("%s must provide one OCI image layout directory, got %d files from %s" % (what, len(files), target.label))
+
+def _label_text(label):
+    """//pkg:name for this repository's labels, @repo//pkg:name for others."""
+    repo = "@" + label.workspace_name if label.workspace_name else ""
+    return "%s//%s:%s" % (repo, label.package, label.name)
 
 def _run_spec(ctx, subcommand, spec, inputs, outputs, mnemonic, progress):
     spec_file = ctx.actions.declare_file(ctx.label.name + "." + subcommand + ".json")
@@ -181,7 +189,7 @@ def _oci_image_impl(ctx):
         for f in target[DefaultInfo].files.to_list():
             inputs.append(f)
             tars.append(f.path)
-            tar_labels.append(str(target.label))
+            tar_labels.append(_label_text(target.label))
     spec = {
         "base": base,
         "tars": tars,
@@ -205,7 +213,7 @@ def _oci_image_impl(ctx):
     }
     _run_spec(ctx, "image", spec, inputs, [out, digest], "OciImage", "Assembling image %{label}")
     return [
-        DefaultInfo(files = depset([out]), runfiles = ctx.runfiles(files = [out])),
+        DefaultInfo(files = depset([out, digest]), runfiles = ctx.runfiles(files = [out])),
         OutputGroupInfo(digest = depset([digest])),
     ]
 
@@ -243,9 +251,19 @@ required without `base` and forbidden with it; setting `entrypoint` clears the b
 def _runtime_script(ctx, args, runfiles):
     script = ctx.actions.declare_file(ctx.label.name + ".sh")
     quoted = " ".join(["'%s'" % a.replace("'", "'\\''") for a in args])
+    # Paths are relative to this repository's runfiles: `bazel run` starts there, a test
+    # that runs the script has them under RUNFILES_DIR.
     ctx.actions.write(
         script,
-        "#!/usr/bin/env bash\nset -euo pipefail\nexec %s \"$@\"\n" % quoted,
+        """#!/usr/bin/env bash
+set -euo pipefail
+if [ -d "$0.runfiles/{ws}" ]; then
+  cd "$0.runfiles/{ws}"
+elif [ -n "${{RUNFILES_DIR:-}}" ]; then
+  cd "$RUNFILES_DIR/{ws}"
+fi
+exec {cmd} "$@"
+""".format(ws = ctx.workspace_name, cmd = quoted),
         is_executable = True,
     )
     return DefaultInfo(

@@ -4,43 +4,109 @@
 package ocilayout
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/partial"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 // Read returns the one image of the OCI layout in dir. A layout whose index
 // does not hold exactly one manifest is an error, as is a missing or
 // malformed index.json.
+//
+// Blobs may be symbolic links: Bazel's sandbox presents the files of an input
+// directory that way, and go-containerregistry's layout package refuses them,
+// so the layout is read here with plain file opens. Blob contents are not
+// verified against their digests; callers that take layouts from outside the
+// build verify them (pkg/v1/validate).
 func Read(dir string) (v1.Image, error) {
-	p, err := layout.FromPath(dir)
-	if err != nil {
-		return nil, fmt.Errorf("reading OCI layout %s: %w", dir, err)
-	}
-	idx, err := p.ImageIndex()
+	raw, err := os.ReadFile(filepath.Join(dir, "index.json"))
 	if err != nil {
 		return nil, fmt.Errorf("reading OCI layout %s: index.json: %w", dir, err)
 	}
-	m, err := idx.IndexManifest()
+	idx, err := v1.ParseIndexManifest(bytes.NewReader(raw))
 	if err != nil {
 		return nil, fmt.Errorf("reading OCI layout %s: index.json: %w", dir, err)
 	}
-	if len(m.Manifests) != 1 {
-		return nil, fmt.Errorf("reading OCI layout %s: index.json holds %d manifests, want exactly 1", dir, len(m.Manifests))
+	if len(idx.Manifests) != 1 {
+		return nil, fmt.Errorf("reading OCI layout %s: index.json holds %d manifests, want exactly 1", dir, len(idx.Manifests))
 	}
-	desc := m.Manifests[0]
+	desc := idx.Manifests[0]
 	if !desc.MediaType.IsImage() {
 		return nil, fmt.Errorf("reading OCI layout %s: the manifest %s has media type %q, want an image manifest", dir, desc.Digest, desc.MediaType)
 	}
-	img, err := idx.Image(desc.Digest)
-	if err != nil {
-		return nil, fmt.Errorf("reading OCI layout %s: image %s: %w", dir, desc.Digest, err)
+	img := &image{dir: dir, mediaType: desc.MediaType}
+	if img.rawManifest, err = img.blob(desc.Digest); err != nil {
+		return nil, fmt.Errorf("reading OCI layout %s: manifest: %w", dir, err)
 	}
-	return img, nil
+	if img.manifest, err = v1.ParseManifest(bytes.NewReader(img.rawManifest)); err != nil {
+		return nil, fmt.Errorf("reading OCI layout %s: manifest %s: %w", dir, desc.Digest, err)
+	}
+	out, err := partial.CompressedToImage(img)
+	if err != nil {
+		return nil, fmt.Errorf("reading OCI layout %s: %w", dir, err)
+	}
+	return out, nil
+}
+
+// image is the compressed view of a layout's image that partial completes.
+type image struct {
+	dir         string
+	mediaType   types.MediaType
+	rawManifest []byte
+	manifest    *v1.Manifest
+}
+
+func (i *image) path(h v1.Hash) string {
+	return filepath.Join(i.dir, "blobs", h.Algorithm, h.Hex)
+}
+
+func (i *image) blob(h v1.Hash) ([]byte, error) {
+	b, err := os.ReadFile(i.path(h))
+	if err != nil {
+		return nil, fmt.Errorf("blob %s: %w", h, err)
+	}
+	return b, nil
+}
+
+func (i *image) MediaType() (types.MediaType, error) { return i.mediaType, nil }
+func (i *image) RawManifest() ([]byte, error)        { return i.rawManifest, nil }
+func (i *image) RawConfigFile() ([]byte, error)      { return i.blob(i.manifest.Config.Digest) }
+
+func (i *image) LayerByDigest(h v1.Hash) (partial.CompressedLayer, error) {
+	for _, d := range i.manifest.Layers {
+		if d.Digest == h {
+			return &layer{img: i, desc: d}, nil
+		}
+	}
+	if i.manifest.Config.Digest == h {
+		return &layer{img: i, desc: i.manifest.Config}, nil
+	}
+	return nil, fmt.Errorf("blob %s is not in the manifest of OCI layout %s", h, i.dir)
+}
+
+// layer is one compressed blob of the layout.
+type layer struct {
+	img  *image
+	desc v1.Descriptor
+}
+
+func (l *layer) Digest() (v1.Hash, error)            { return l.desc.Digest, nil }
+func (l *layer) Size() (int64, error)                { return l.desc.Size, nil }
+func (l *layer) MediaType() (types.MediaType, error) { return l.desc.MediaType, nil }
+func (l *layer) Compressed() (io.ReadCloser, error) {
+	f, err := os.Open(l.img.path(l.desc.Digest))
+	if err != nil {
+		return nil, fmt.Errorf("OCI layout %s: layer %s: %w", l.img.dir, l.desc.Digest, err)
+	}
+	return f, nil
 }
 
 // Write stores img as a single-image OCI layout at dir. The layout is written
@@ -63,7 +129,18 @@ func Write(dir string, img v1.Image) error {
 	if err := p.AppendImage(img); err != nil {
 		return fmt.Errorf("writing OCI layout %s: %w", dir, err)
 	}
-	if err := os.Chmod(tmp, 0o755); err != nil {
+	// Readable by everyone, as a registry or `docker save` would hand it out:
+	// go-containerregistry writes some blobs with mode 0600.
+	err = filepath.WalkDir(tmp, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return os.Chmod(p, 0o755)
+		}
+		return os.Chmod(p, 0o644)
+	})
+	if err != nil {
 		return fmt.Errorf("writing OCI layout %s: %w", dir, err)
 	}
 	if err := os.RemoveAll(dir); err != nil {

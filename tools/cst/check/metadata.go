@@ -1,0 +1,200 @@
+package check
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/cat-server/cat-server/tools/cst/config"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+func compile(re string) (*regexp.Regexp, error) {
+	c, err := regexp.Compile(re)
+	if err != nil {
+		return nil, fmt.Errorf("invalid regular expression %q: %v", re, err)
+	}
+	return c, nil
+}
+
+// Metadata checks the image config against m: one Result per field (and per
+// env var, label, port and volume) that m sets.
+func Metadata(file string, m *config.MetadataTest, cf *v1.ConfigFile) []Result {
+	if m == nil {
+		return nil
+	}
+	c := cf.Config
+	var results []Result
+	add := func(r Result) { results = append(results, r) }
+	name := func(s string) string { return "metadataTest: " + s }
+
+	env := map[string]string{}
+	var envKeys []string
+	for _, kv := range c.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		if _, dup := env[k]; !dup {
+			envKeys = append(envKeys, k)
+		}
+		env[k] = v
+	}
+	for _, want := range m.EnvVars {
+		r := Result{File: file, Name: name("envVars[" + want.Key + "]")}
+		got, ok := env[want.Key]
+		switch {
+		case !ok:
+			r.fail("", describe(want.Key, want.Value, want.IsRegex), fmt.Sprintf("no %s in the image env (it has %s)", want.Key, list(envKeys)))
+		default:
+			if msg, bad := compare(want.Value, want.IsRegex, got); bad {
+				r.fail("", describe(want.Key, want.Value, want.IsRegex), fmt.Sprintf("%s=%q%s", want.Key, got, msg))
+			}
+		}
+		add(r)
+	}
+
+	var labelKeys []string
+	for k := range c.Labels {
+		labelKeys = append(labelKeys, k)
+	}
+	sort.Strings(labelKeys)
+	for _, want := range m.Labels {
+		r := Result{File: file, Name: name("labels[" + want.Key + "]")}
+		got, ok := c.Labels[want.Key]
+		switch {
+		case !ok:
+			r.fail("", describe(want.Key, want.Value, want.IsRegex), fmt.Sprintf("no label %s on the image (it has %s)", want.Key, list(labelKeys)))
+		default:
+			if msg, bad := compare(want.Value, want.IsRegex, got); bad {
+				r.fail("", describe(want.Key, want.Value, want.IsRegex), fmt.Sprintf("%s=%q%s", want.Key, got, msg))
+			}
+		}
+		add(r)
+	}
+
+	var ports []string
+	for p := range c.ExposedPorts {
+		ports = append(ports, p)
+	}
+	sort.Strings(ports)
+	for _, want := range m.ExposedPorts {
+		r := Result{File: file, Name: name("exposedPorts[" + want + "]")}
+		if len(matchingPorts(want, ports)) == 0 {
+			r.fail("", fmt.Sprintf("port %s to be exposed", want), "exposed ports "+list(ports))
+		}
+		add(r)
+	}
+	for _, notWant := range m.UnexposedPorts {
+		r := Result{File: file, Name: name("unexposedPorts[" + notWant + "]")}
+		if hits := matchingPorts(notWant, ports); len(hits) > 0 {
+			r.fail("", fmt.Sprintf("port %s not to be exposed", notWant), "exposed ports "+list(ports))
+		}
+		add(r)
+	}
+
+	if m.Entrypoint != nil {
+		r := Result{File: file, Name: name("entrypoint")}
+		if !slices.Equal(*m.Entrypoint, c.Entrypoint) {
+			r.fail("", fmt.Sprintf("%q", nonNil(*m.Entrypoint)), fmt.Sprintf("%q", nonNil(c.Entrypoint)))
+		}
+		add(r)
+	}
+	if m.Cmd != nil {
+		r := Result{File: file, Name: name("cmd")}
+		if !slices.Equal(*m.Cmd, c.Cmd) {
+			r.fail("", fmt.Sprintf("%q", nonNil(*m.Cmd)), fmt.Sprintf("%q", nonNil(c.Cmd)))
+		}
+		add(r)
+	}
+	if m.Workdir != nil {
+		r := Result{File: file, Name: name("workdir")}
+		if *m.Workdir != c.WorkingDir {
+			r.fail("", fmt.Sprintf("%q", *m.Workdir), fmt.Sprintf("%q", c.WorkingDir))
+		}
+		add(r)
+	}
+
+	var volumes []string
+	for v := range c.Volumes {
+		volumes = append(volumes, v)
+	}
+	sort.Strings(volumes)
+	for _, want := range m.Volumes {
+		r := Result{File: file, Name: name("volumes[" + want + "]")}
+		if _, ok := c.Volumes[want]; !ok {
+			r.fail("", fmt.Sprintf("volume %s", want), "volumes "+list(volumes))
+		}
+		add(r)
+	}
+	for _, notWant := range m.UnmountedVolumes {
+		r := Result{File: file, Name: name("unmountedVolumes[" + notWant + "]")}
+		if _, ok := c.Volumes[notWant]; ok {
+			r.fail("", fmt.Sprintf("no volume %s", notWant), "volumes "+list(volumes))
+		}
+		add(r)
+	}
+
+	if m.User != nil {
+		r := Result{File: file, Name: name("user")}
+		if *m.User != c.User {
+			got := fmt.Sprintf("%q", c.User)
+			if c.User == "" {
+				got += " (unset: root)"
+			}
+			r.fail("", fmt.Sprintf("%q", *m.User), got)
+		}
+		add(r)
+	}
+	return results
+}
+
+// matchingPorts returns the image ports that want names. A port without a
+// protocol ("8080") matches any protocol; with one ("8080/tcp") only that
+// protocol. An image port without a protocol is tcp.
+func matchingPorts(want string, ports []string) []string {
+	wantNum, wantProto, hasProto := strings.Cut(want, "/")
+	var hits []string
+	for _, p := range ports {
+		num, proto, ok := strings.Cut(p, "/")
+		if !ok {
+			proto = "tcp"
+		}
+		if num == wantNum && (!hasProto || strings.EqualFold(proto, wantProto)) {
+			hits = append(hits, p)
+		}
+	}
+	return hits
+}
+
+// compare reports whether got differs from want (a regex when isRegex).
+func compare(want string, isRegex bool, got string) (string, bool) {
+	if !isRegex {
+		return "", got != want
+	}
+	re, err := compile(want)
+	if err != nil {
+		return " (" + err.Error() + ")", true
+	}
+	return "", !re.MatchString(got)
+}
+
+func describe(key, value string, isRegex bool) string {
+	if isRegex {
+		return fmt.Sprintf("%s matching %q", key, value)
+	}
+	return fmt.Sprintf("%s=%q", key, value)
+}
+
+func list(items []string) string {
+	if len(items) == 0 {
+		return "none"
+	}
+	return "[" + strings.Join(items, " ") + "]"
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

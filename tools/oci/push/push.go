@@ -1,0 +1,86 @@
+// Package push uploads an image to a registry: first by digest, then one
+// tag at a time. Registries on localhost, 127.0.0.1, ::1 and RFC 1918
+// addresses are spoken to over plain http (go-containerregistry's rule);
+// all others over https.
+package push
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+)
+
+// Push writes img to repository@DIGEST, then tags it with each of tags,
+// printing "pushed REPO@sha256:..." and "tagged REPO:TAG" lines to out.
+// Credentials come from authn.DefaultKeychain unless opts say otherwise
+// (later options win).
+func Push(ctx context.Context, img v1.Image, repository string, tags []string, out io.Writer, opts ...remote.Option) (name.Digest, error) {
+	repo, tagRefs, err := Target(repository, tags)
+	if err != nil {
+		return name.Digest{}, err
+	}
+	digest, err := img.Digest()
+	if err != nil {
+		return name.Digest{}, err
+	}
+	ref := repo.Digest(digest.String())
+	opts = append([]remote.Option{remote.WithAuthFromKeychain(authn.DefaultKeychain), remote.WithContext(ctx)}, opts...)
+	if err := remote.Write(ref, img, opts...); err != nil {
+		return name.Digest{}, describe(fmt.Sprintf("pushing %s", ref), repo.Registry, err)
+	}
+	fmt.Fprintf(out, "pushed %s\n", ref)
+	for _, t := range tagRefs {
+		if err := remote.Tag(t, img, opts...); err != nil {
+			return ref, describe(fmt.Sprintf("tagging %s as %s", ref, t.TagStr()), repo.Registry, err)
+		}
+		fmt.Fprintf(out, "tagged %s\n", t)
+	}
+	return ref, nil
+}
+
+// Target validates the repository and tags to push to.
+func Target(repository string, tags []string) (name.Repository, []name.Tag, error) {
+	if repository == "" {
+		return name.Repository{}, nil, errors.New("no repository to push to: pass --repository REPO (or -r REPO), e.g. -r registry.example.com/team/cat-server")
+	}
+	repo, err := name.NewRepository(repository)
+	if err != nil {
+		return name.Repository{}, nil, fmt.Errorf("--repository %q: %v", repository, err)
+	}
+	tagRefs := make([]name.Tag, len(tags))
+	for i, t := range tags {
+		ref, err := name.NewTag(repo.Name() + ":" + t)
+		if err != nil || strings.ContainsAny(t, ":@/") {
+			return name.Repository{}, nil, fmt.Errorf("--tag %q is not a valid tag (letters, digits, '_', '.', '-'; at most 128 characters)", t)
+		}
+		tagRefs[i] = ref
+	}
+	return repo, tagRefs, nil
+}
+
+// describe turns a push failure into one line naming the registry.
+func describe(what string, reg name.Registry, err error) error {
+	where := fmt.Sprintf("registry %s (%s)", reg.RegistryStr(), reg.Scheme())
+	var opErr *net.OpError
+	var terr *transport.Error
+	switch {
+	case errors.As(err, &opErr):
+		return fmt.Errorf("%s: cannot reach %s: %v", what, where, oneLine(opErr.Err.Error()))
+	case errors.As(err, &terr):
+		return fmt.Errorf("%s: %s refused: HTTP %d: %s", what, where, terr.StatusCode, oneLine(terr.Error()))
+	}
+	return fmt.Errorf("%s to %s: %s", what, where, oneLine(err.Error()))
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}

@@ -1,0 +1,78 @@
+// Package specfile decodes the JSON spec files that the Starlark rules write
+// (ctx.actions.write(json.encode(...))) for ocitool's build-time subcommands.
+// Decoding is strict: unknown fields, wrong types and trailing data are
+// errors that name the file and the field.
+package specfile
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// Decode reads the JSON object in the file at path into v (a pointer to a
+// struct with json tags).
+func Decode(path string, v any) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("reading spec: %w", err)
+	}
+	if err := DecodeBytes(data, v); err != nil {
+		return fmt.Errorf("spec %s: %w", path, err)
+	}
+	return nil
+}
+
+// DecodeBytes decodes data strictly into v; errors do not name a file.
+func DecodeBytes(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return describe(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("unexpected data after the JSON object")
+	}
+	return nil
+}
+
+func describe(err error) error {
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &typeErr):
+		if typeErr.Field == "" {
+			return fmt.Errorf("want a JSON object, got JSON %s", typeErr.Value)
+		}
+		return fmt.Errorf("field %q: want %s, got JSON %s", typeErr.Field, jsonKind(typeErr.Type.String()), typeErr.Value)
+	case errors.As(err, &syntaxErr):
+		return fmt.Errorf("invalid JSON at byte %d: %v", syntaxErr.Offset, syntaxErr)
+	case errors.Is(err, io.EOF):
+		return errors.New("empty file, want a JSON object")
+	}
+	// Unknown fields come back as `json: unknown field "x"`.
+	msg := err.Error()
+	if rest, ok := bytes.CutPrefix([]byte(msg), []byte("json: ")); ok {
+		msg = string(rest)
+	}
+	return errors.New(msg)
+}
+
+func jsonKind(goType string) string {
+	switch goType {
+	case "string":
+		return "a string"
+	case "int", "int64", "int32", "uint32", "uint64":
+		return "an integer"
+	case "bool":
+		return "true or false"
+	case "[]string", "*[]string":
+		return "a list of strings"
+	case "map[string]string":
+		return "an object of strings"
+	}
+	return goType
+}
