@@ -346,9 +346,14 @@ func TestImageChecks(t *testing.T) {
 			[]string{"FAIL checks.yaml: noSetuidFiles: /usr/bin/su: expected no setuid/setgid bit, got -rwsr-xr-x (mode 4755, uid 0, gid 0)"},
 		},
 		{"noSetuidFiles false", "noSetuidFiles: false", nil, nil},
+		{"only the expected port", `exposedPortsExactly: ["8080"]`, nil, []string{"PASS checks.yaml: exposedPortsExactly"}},
+		{
+			"extra port", `exposedPortsExactly: ["8080/tcp", "9090/udp"]`, nil,
+			[]string{`FAIL checks.yaml: exposedPortsExactly: expected ["8080/tcp" "9090/udp"], got ["8080/tcp"]`},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cf := &v1.ConfigFile{Config: v1.Config{Healthcheck: tc.hc}}
+			cf := &v1.ConfigFile{Config: v1.Config{Healthcheck: tc.hc, ExposedPorts: map[string]struct{}{"8080/tcp": {}}}}
 			got := lines(ImageChecks("checks.yaml", parseChecks(t, tc.yaml), cf, sizes, root))
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("mismatch (-want +got):\n%s", diff)

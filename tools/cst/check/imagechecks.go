@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/cat-server/cat-server/tools/cst/config"
@@ -108,7 +109,35 @@ func ImageChecks(file string, ic *config.ImageChecks, cf *v1.ConfigFile, sizes *
 		})
 		results = append(results, r)
 	}
+	if want := ic.ExposedPortsExactly; want != nil {
+		results = append(results, exposedPortsExactly(file, want, cf.Config.ExposedPorts))
+	}
 	return results
+}
+
+// exposedPortsExactly compares the image's exposed ports, as a set, with want.
+func exposedPortsExactly(file string, want []string, got map[string]struct{}) Result {
+	norm := func(p string) string {
+		if !strings.Contains(p, "/") {
+			return p + "/tcp"
+		}
+		return p
+	}
+	var w, g []string
+	for _, p := range want {
+		w = append(w, norm(p))
+	}
+	for p := range got {
+		g = append(g, norm(p))
+	}
+	slices.Sort(w)
+	w = slices.Compact(w)
+	slices.Sort(g)
+	r := Result{File: file, Name: "exposedPortsExactly"}
+	if !slices.Equal(w, g) {
+		r.fail("", fmt.Sprintf("%q", w), fmt.Sprintf("%q", g))
+	}
+	return r
 }
 
 func healthcheck(file string, want *config.HealthcheckExpects, got *v1.HealthConfig) []Result {

@@ -5,7 +5,7 @@
 //     fileExistenceTests, fileContentTests, commandTests, globalEnvVars), so
 //     the same files stay valid for the upstream tool;
 //   - the project's own image checks (schemaVersion
-//     cat-server.image-checks/v1: size, healthcheck, noSetuidFiles), which
+//     cat-server.image-checks/v1: size, healthcheck, noSetuidFiles, exposedPortsExactly), which
 //     CST's schema lacks.
 //
 // Unknown keys, type mismatches, a wrong schemaVersion and invalid regular

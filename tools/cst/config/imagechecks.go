@@ -18,6 +18,10 @@ type ImageChecks struct {
 	// have the setuid or setgid bit (setgid directories are allowed: they
 	// only pass their group on to new files).
 	NoSetuidFiles bool `yaml:"noSetuidFiles,omitempty"`
+	// ExposedPortsExactly: the image exposes these ports and no other
+	// (CST's exposedPorts/unexposedPorts can only list ports one by one).
+	// A port without a protocol means PORT/tcp.
+	ExposedPortsExactly []string `yaml:"exposedPortsExactly,omitempty"`
 }
 
 // SizeLimits bound the image size.
