@@ -44,9 +44,6 @@ fileExistenceTests:
     shouldExist: true
     uid: $(UID)
     gid: $(GID)
-  - name: no shell in the image
-    path: /bin/sh
-    shouldExist: false
 
 fileContentTests:
   - name: passwd holds root, nobody and the configured user

@@ -251,6 +251,7 @@ required without `base` and forbidden with it; setting `entrypoint` clears the b
 def _runtime_script(ctx, args, runfiles):
     script = ctx.actions.declare_file(ctx.label.name + ".sh")
     quoted = " ".join(["'%s'" % a.replace("'", "'\\''") for a in args])
+
     # Paths are relative to this repository's runfiles: `bazel run` starts there, a test
     # that runs the script has them under RUNFILES_DIR.
     ctx.actions.write(
