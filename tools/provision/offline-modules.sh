@@ -15,9 +15,8 @@ STUBS=(apple_support buildozer zlib protobuf)
 # Not under /tmp: Bazel's sandbox mounts an empty /tmp.
 OFFLINE_DIR=${CAT_SERVER_OFFLINE_DIR:-/var/cache/cat-server/bazel-offline}
 SYSTEM_RC=${CAT_SERVER_SYSTEM_BAZELRC:-/etc/bazel.bazelrc}
-DISK_CACHE=${CAT_SERVER_DISK_CACHE:-/var/cache/cat-server/bazel-disk-cache}
 
-stamp="rules_go=$RULES_GO_VERSION gazelle=$GAZELLE_VERSION stubs=${STUBS[*]} format=3 disk_cache=$DISK_CACHE"
+stamp="rules_go=$RULES_GO_VERSION gazelle=$GAZELLE_VERSION stubs=${STUBS[*]} format=4"
 rc="$OFFLINE_DIR/bazelrc"
 import_line="try-import $rc"
 
@@ -80,8 +79,6 @@ echo 'block *' > "$OFFLINE_DIR/downloader.cfg"
   echo "common --experimental_downloader_config=$OFFLINE_DIR/downloader.cfg"
   # go_deps fetches modules through the host's Go module cache (and its GOPROXY).
   echo "common --repo_env=GO_REPOSITORY_USE_HOST_MODCACHE=1"
-  # Action outputs are shared by every checkout on this machine (CI clones afresh).
-  echo "build --disk_cache=$DISK_CACHE"
 } > "$rc.new"
 mv "$rc.new" "$rc"
 
