@@ -21,8 +21,8 @@ import (
 )
 
 var (
-	tarball  = flag.String("tarball", "", "rlocation path of the docker-save tarball of the image")
-	tag      = flag.String("tag", "", "the tag the tarball carries")
+	loader   = flag.String("load", "", "rlocation path of the oci_load script that loads the image (what `bazel run` runs)")
+	tag      = flag.String("tag", "", "the tag the loaded image carries")
 	wantUser = flag.String("user", "", "the uid:gid the image was built for")
 )
 
@@ -79,12 +79,16 @@ func inspectContainer(t *testing.T, id string) inspect {
 }
 
 func TestImageRunsHardenedAndHealthy(t *testing.T) {
-	if *tarball == "" || *tag == "" || *wantUser == "" {
+	if *loader == "" || *tag == "" || *wantUser == "" {
 		t.Skip("needs the image built by Bazel: run `tools/bazel test //image/runtimetest`")
 	}
 	requireDocker(t)
 
-	docker(t, "load", "-i", filepath.Join(os.Getenv("TEST_SRCDIR"), *tarball))
+	// The image goes in the way `bazel run //image:load` puts it there.
+	script := filepath.Join(os.Getenv("TEST_SRCDIR"), *loader)
+	if out, err := exec.Command(script).CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", script, err, out)
+	}
 	t.Cleanup(func() { exec.Command("docker", "rmi", "-f", *tag).Run() })
 
 	// The served directory, readable by the image's non-root user.
