@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -21,6 +20,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/cat-server/cat-server/server/config"
+	"github.com/cat-server/cat-server/server/internal/rawhttp"
 )
 
 const waitLimit = 10 * time.Second
@@ -153,7 +153,7 @@ func TestRunServes(t *testing.T) {
 
 	// Traversal through the full router, sent verbatim on the wire.
 	for _, target := range []string{"/../secret", "/%2e%2e/secret", "/..%2fsecret", "/%252e%252e/secret", "//secret", `/..\secret`} {
-		status, body := rawGet(t, s.addr, target)
+		status, body := rawhttp.Get(t, s.addr, target, waitLimit)
 		if status == http.StatusOK || strings.Contains(body, "OUTSIDE-SECRET") {
 			t.Errorf("GET %s: status %d, body %q", target, status, body)
 		}
@@ -224,13 +224,14 @@ type reply struct {
 	err    error
 }
 
-func TestGracefulShutdown(t *testing.T) {
-	entered, release := make(chan struct{}, 1), make(chan struct{})
-	s := start(t, config.ModeRelease, waitLimit, holdWrapper(entered, release))
-
+// startHeld sends a GET /hello.txt to addr that holdWrapper holds, waits
+// until it has reached the server (signalled on entered) and returns the
+// channel its reply will arrive on.
+func startHeld(t *testing.T, addr string, entered <-chan struct{}) <-chan reply {
+	t.Helper()
 	replies := make(chan reply, 1)
 	go func() {
-		status, _, body, err := fetch("GET", "http://"+s.addr+"/hello.txt", http.Header{"X-Test-Hold": {"1"}})
+		status, _, body, err := fetch("GET", "http://"+addr+"/hello.txt", http.Header{"X-Test-Hold": {"1"}})
 		replies <- reply{status, body, err}
 	}()
 	select {
@@ -238,6 +239,14 @@ func TestGracefulShutdown(t *testing.T) {
 	case <-time.After(waitLimit):
 		t.Fatal("held request never reached the server")
 	}
+	return replies
+}
+
+func TestGracefulShutdown(t *testing.T) {
+	entered, release := make(chan struct{}, 1), make(chan struct{})
+	s := start(t, config.ModeRelease, waitLimit, holdWrapper(entered, release))
+
+	replies := startHeld(t, s.addr, entered)
 
 	s.cancel()
 	// New connections are refused once shutdown has closed the listener.
@@ -267,16 +276,7 @@ func TestShutdownGraceExceeded(t *testing.T) {
 	defer close(release)
 	s := start(t, config.ModeRelease, 50*time.Millisecond, holdWrapper(entered, release))
 
-	replies := make(chan reply, 1)
-	go func() {
-		status, _, body, err := fetch("GET", "http://"+s.addr+"/hello.txt", http.Header{"X-Test-Hold": {"1"}})
-		replies <- reply{status, body, err}
-	}()
-	select {
-	case <-entered:
-	case <-time.After(waitLimit):
-		t.Fatal("held request never reached the server")
-	}
+	startHeld(t, s.addr, entered)
 	s.cancel()
 	err := s.wait(t)
 	if err == nil || !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "graceful shutdown did not finish within 50ms") {
@@ -309,26 +309,4 @@ func waitRefused(t *testing.T, addr string) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Fatalf("%s still accepts connections after shutdown began", addr)
-}
-
-func rawGet(t *testing.T, addr, target string) (int, string) {
-	t.Helper()
-	conn, err := net.DialTimeout("tcp", addr, waitLimit)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if err := conn.SetDeadline(time.Now().Add(waitLimit)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", target); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatalf("reading response to %q: %v", target, err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(body)
 }

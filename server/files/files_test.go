@@ -1,12 +1,9 @@
 package files
 
 import (
-	"bufio"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,6 +13,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/cat-server/cat-server/server/internal/rawhttp"
 )
 
 const (
@@ -401,39 +400,12 @@ var traversalAttacks = []string{
 	"*",
 }
 
-// rawGet writes target verbatim on an HTTP/1.1 request line, so no client
-// normalizes it first, and returns the status code and body.
-func rawGet(t *testing.T, addr, target string) (int, string) {
-	t.Helper()
-	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if err := conn.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", target); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatalf("reading response to %q: %v", target, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(body)
-}
-
 func TestTraversalRefused(t *testing.T) {
 	srv := newServer(t)
 	addr := srv.Listener.Addr().String()
 	for _, target := range traversalAttacks {
 		t.Run(target, func(t *testing.T) {
-			status, body := rawGet(t, addr, target)
+			status, body := rawhttp.Get(t, addr, target, 10*time.Second)
 			t.Logf("status %d", status)
 			// Our handler answers 404; Go's server itself rejects some
 			// malformed request lines with 400 before the handler runs.

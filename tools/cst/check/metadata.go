@@ -39,38 +39,14 @@ func Metadata(file string, m *config.MetadataTest, cf *v1.ConfigFile) []Result {
 		}
 		env[k] = v
 	}
-	for _, want := range m.EnvVars {
-		r := Result{File: file, Name: name("envVars[" + want.Key + "]")}
-		got, ok := env[want.Key]
-		switch {
-		case !ok:
-			r.fail("", describe(want.Key, want.Value, want.IsRegex), fmt.Sprintf("no %s in the image env (it has %s)", want.Key, list(envKeys)))
-		default:
-			if msg, bad := compare(want.Value, want.IsRegex, got); bad {
-				r.fail("", describe(want.Key, want.Value, want.IsRegex), fmt.Sprintf("%s=%q%s", want.Key, got, msg))
-			}
-		}
-		add(r)
-	}
+	results = append(results, keyValues(file, name("envVars"), m.EnvVars, env, envKeys, "no %s in the image env (it has %s)")...)
 
 	var labelKeys []string
 	for k := range c.Labels {
 		labelKeys = append(labelKeys, k)
 	}
 	sort.Strings(labelKeys)
-	for _, want := range m.Labels {
-		r := Result{File: file, Name: name("labels[" + want.Key + "]")}
-		got, ok := c.Labels[want.Key]
-		switch {
-		case !ok:
-			r.fail("", describe(want.Key, want.Value, want.IsRegex), fmt.Sprintf("no label %s on the image (it has %s)", want.Key, list(labelKeys)))
-		default:
-			if msg, bad := compare(want.Value, want.IsRegex, got); bad {
-				r.fail("", describe(want.Key, want.Value, want.IsRegex), fmt.Sprintf("%s=%q%s", want.Key, got, msg))
-			}
-		}
-		add(r)
-	}
+	results = append(results, keyValues(file, name("labels"), m.Labels, c.Labels, labelKeys, "no label %s on the image (it has %s)")...)
 
 	var ports []string
 	for p := range c.ExposedPorts {
@@ -144,6 +120,28 @@ func Metadata(file string, m *config.MetadataTest, cf *v1.ConfigFile) []Result {
 			r.fail("", fmt.Sprintf("%q", *m.User), got)
 		}
 		add(r)
+	}
+	return results
+}
+
+// keyValues checks each wanted key/value (env var or label) against have,
+// whose keys are listed in keys: one Result per want, named field[key]. A
+// missing key fails with missing, formatted with the key and the list of keys.
+func keyValues[T config.EnvVar | config.Label](file, field string, wants []T, have map[string]string, keys []string, missing string) []Result {
+	var results []Result
+	for _, w := range wants {
+		want := config.EnvVar(w)
+		r := Result{File: file, Name: field + "[" + want.Key + "]"}
+		got, ok := have[want.Key]
+		switch {
+		case !ok:
+			r.fail("", describe(want.Key, want.Value, want.IsRegex), fmt.Sprintf(missing, want.Key, list(keys)))
+		default:
+			if msg, bad := compare(want.Value, want.IsRegex, got); bad {
+				r.fail("", describe(want.Key, want.Value, want.IsRegex), fmt.Sprintf("%s=%q%s", want.Key, got, msg))
+			}
+		}
+		results = append(results, r)
 	}
 	return results
 }
