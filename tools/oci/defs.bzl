@@ -15,10 +15,12 @@ Beyond rules_oci:
     /etc/group from --define user=NAME --define uid=N --define gid=N.
 """
 
+load("//tools/hosttool:transition.bzl", "host_tool_transition")
+
 _OCITOOL = "//tools/oci/cmd/ocitool"
 
 def _ocitool_attr(cfg):
-    return attr.label(default = _OCITOOL, executable = True, cfg = cfg)
+    return attr.label(default = _OCITOOL, executable = True, cfg = host_tool_transition if cfg == "exec" else cfg)
 
 def _layout_dir(target, what):
     """The OCI layout directory that an image target provides (an oci_image also gives its .digest)."""

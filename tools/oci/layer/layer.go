@@ -7,12 +7,12 @@
 // directories end in "/". Every header has mtime 0 (the Unix epoch), no
 // uname/gname and no access/change times; headers are USTAR, or PAX when a
 // value does not fit USTAR (long names, large ids). gzip output has no name
-// and no mtime in its header and uses a fixed compression level.
+// and no mtime in its header and uses a fixed compressor and level
+// (klauspost/compress's gzip at level 3, whose version go.mod pins).
 package layer
 
 import (
 	"archive/tar"
-	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +22,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/klauspost/compress/gzip"
 
 	"github.com/cat-server/cat-server/tools/oci/atomicfile"
 )
@@ -45,8 +47,11 @@ const (
 	None Compression = "none"
 )
 
-// GzipLevel is the fixed gzip compression level of every layer.
-const GzipLevel = gzip.DefaultCompression
+// GzipLevel is the fixed gzip compression level of every layer. With
+// klauspost/compress, level 3 compresses a 9.8 MB Go binary about 7 times
+// faster than compress/gzip's default level 6 for about 4% more bytes
+// (bench/README.md): the layer is rebuilt on every code edit.
+const GzipLevel = 3
 
 // Entry is one path in the layer.
 type Entry struct {
@@ -179,11 +184,13 @@ func Write(w io.Writer, entries []Entry, c Compression) error {
 	var gz *gzip.Writer
 	switch c {
 	case Gzip:
-		// A zero gzip.Header: no name, no comment, mtime 0.
+		// No name, no comment, mtime 0 (klauspost writes a zero ModTime's
+		// Unix() truncated, not 0, so it is set explicitly).
 		gz, err = gzip.NewWriterLevel(w, GzipLevel)
 		if err != nil {
 			return err
 		}
+		gz.ModTime = time.Unix(0, 0)
 		out = gz
 	case None:
 	default:

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Build speed of //image, each figure next to its peer from the same run:
+#  1. cold: `tools/bazel build //image` in a fresh output base with no disk cache
+#     (--disk_cache=), with Bazel's per-phase times (--profile + analyze-profile) and the
+#     critical path;
+#  2. no-op rebuild in that output base;
+#  3. edit -> new //image against `go build` of the same edit (the pinned SDK's go, warm
+#     Go build cache), alternating, EDITS times each; a one-line edit in
+#     server/cmd/cat-server, restored at the end;
+#  4. second clone: `git clone` of this checkout's HEAD into a new directory, built in a
+#     fresh output base through the default persistent disk cache of .bazelrc (a first
+#     clone is built the same way before it, to fill that cache if it is empty).
+# Prints a Markdown summary at the end, with date and load average before and after.
+#
+#   bench/build.sh                 # ~3-10 min on 2 cores, depending on the load
+#   EDITS=3 SKIP_CLONE=1 bench/build.sh
+#
+# Throwaway output bases and clones live under ${XDG_CACHE_HOME:-$HOME/.cache}/cat-server-bench
+# (not /tmp: Bazel's sandbox mounts an empty /tmp) and are shut down and deleted afterwards.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+EDITS=${EDITS:-5}
+work=${XDG_CACHE_HOME:-$HOME/.cache}/cat-server-bench/build.$$
+mkdir -p "$work"
+
+edit_file=server/cmd/cat-server/main.go
+cp "$edit_file" "$work/edit-file.orig"
+output_bases=()
+cleanup() {
+  cp "$work/edit-file.orig" "$repo/$edit_file"
+  local ob
+  for ob in "${output_bases[@]}"; do
+    (cd "$repo" && tools/bazel --output_base="$ob" shutdown >/dev/null 2>&1) || true
+  done
+  chmod -R u+w "$work" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+now() { date +%s.%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", b-a}'; }
+median() { sort -n | awk '{a[NR]=$1} END{if(NR%2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2}'; }
+
+load_before=$(uptime)
+echo "== $(date -u '+%Y-%m-%d %H:%M UTC'); $load_before" >&2
+
+# 1. Cold build.
+ob="$work/cold"; output_bases+=("$ob")
+t0=$(now)
+tools/bazel --output_base="$ob" build //image --disk_cache= --profile="$work/cold.profile.gz" >"$work/cold.log" 2>&1 \
+  || { cat "$work/cold.log" >&2; exit 2; }
+t1=$(now)
+cold=$(secs "$t0" "$t1")
+tools/bazel --output_base="$ob" analyze-profile "$work/cold.profile.gz" >"$work/cold.phases" 2>/dev/null || true
+phases=$(sed -n '/=== PHASE SUMMARY INFORMATION ===/,/Total run time/p' "$work/cold.phases" | grep -E 'phase|Total' || true)
+critical=$(grep -m1 -E 'Critical Path' "$work/cold.log" || true)
+stdlibs=$(tools/bazel --output_base="$ob" aquery 'mnemonic("GoStdlib", deps(//image))' --disk_cache= --output=summary 2>/dev/null \
+  | awk '/^  GoStdlib:/{print $2}')
+echo "cold: ${cold}s; $critical; GoStdlib actions: ${stdlibs:-?}" >&2
+
+# 2. No-op rebuild.
+t0=$(now); tools/bazel --output_base="$ob" build //image --disk_cache= >/dev/null 2>&1; t1=$(now)
+noop=$(secs "$t0" "$t1")
+echo "no-op: ${noop}s" >&2
+
+# 3. Edit -> image vs go build, alternating, same edit for both.
+sdk_go=$(tools/bazel --output_base="$ob" info output_base --disk_cache= 2>/dev/null)/external/_main~go_toolchain~go_pinned_sdk/bin/go
+[ -x "$sdk_go" ] || sdk_go=go
+gobin="$work/gobuild-cat-server"
+(cd "$repo" && CGO_ENABLED=0 GOFLAGS=-trimpath "$sdk_go" build -o "$gobin" ./server/cmd/cat-server)  # warm Go's cache
+bz=(); gb=()
+for i in $(seq 1 "$EDITS"); do
+  { cat "$work/edit-file.orig"; echo; echo "var benchEdit$i = \"$RANDOM-$i\""; } >"$edit_file"
+  t0=$(now); tools/bazel --output_base="$ob" build //image --disk_cache= >"$work/edit.log" 2>&1 || { cat "$work/edit.log" >&2; exit 2; }; t1=$(now)
+  bz+=("$(secs "$t0" "$t1")")
+  { cat "$work/edit-file.orig"; echo; echo "var benchEditGo$i = \"$RANDOM-$i\""; } >"$edit_file"
+  t0=$(now); CGO_ENABLED=0 GOFLAGS=-trimpath "$sdk_go" build -o "$gobin" ./server/cmd/cat-server; t1=$(now)
+  gb+=("$(secs "$t0" "$t1")")
+  echo "edit $i: bazel //image ${bz[-1]}s, go build ${gb[-1]}s" >&2
+done
+cp "$work/edit-file.orig" "$edit_file"
+tools/bazel --output_base="$ob" build //image --disk_cache= >/dev/null 2>&1   # back to the committed source
+bz_med=$(printf '%s\n' "${bz[@]}" | median)
+gb_med=$(printf '%s\n' "${gb[@]}" | median)
+ratio=$(awk -v a="$bz_med" -v b="$gb_med" 'BEGIN{printf "%.2f", a/b}')
+echo "edit->image median ${bz_med}s, go build median ${gb_med}s: ${ratio}x" >&2
+edit_actions=$(grep -E 'processes' "$work/edit.log" | tail -1 || true)
+
+# 4. Second clone through the default disk cache.
+clone_line="skipped (SKIP_CLONE=1)"
+if [ -z "${SKIP_CLONE:-}" ]; then
+  for n in 1 2; do
+    rm -rf "$work/clone$n"
+    git clone -q "$repo" "$work/clone$n"
+    ob="$work/clone$n-ob"; output_bases+=("$ob")
+    t0=$(now)
+    (cd "$work/clone$n" && tools/bazel --output_base="$ob" build //image >"$work/clone$n.log" 2>&1) \
+      || { cat "$work/clone$n.log" >&2; exit 2; }
+    t1=$(now)
+    eval "clone${n}_time=$(secs "$t0" "$t1")"
+    eval "clone${n}_procs=\"$(grep -E 'processes' "$work/clone$n.log" | tail -1)\""
+    (cd "$work/clone$n" && tools/bazel --output_base="$ob" shutdown >/dev/null 2>&1) || true
+  done
+  clone_line="first clone ${clone1_time}s ($clone1_procs); second clone ${clone2_time}s ($clone2_procs)"
+  echo "clones: $clone_line" >&2
+fi
+
+load_after=$(uptime)
+cat <<EOT
+
+### $(date -u '+%Y-%m-%d %H:%M UTC'), \`bench/build.sh\` (EDITS=$EDITS)
+
+- load before: \`${load_before#*load average: }\`, after: \`${load_after#*load average: }\` (2 cores)
+- cold \`//image\` (fresh output base, \`--disk_cache=\`): **${cold} s**; ${critical#INFO: }; GoStdlib actions: ${stdlibs:-?}
+- no-op rebuild: **${noop} s**
+- edit → \`//image\`: median **${bz_med} s** vs \`go build\` **${gb_med} s** (same edit, pinned SDK): **${ratio}×** (bazel: ${bz[*]}; go build: ${gb[*]}; ${edit_actions#INFO: })
+- second clone: ${clone_line}
+
+Cold build phases (\`bazel analyze-profile\`):
+
+\`\`\`
+${phases}
+\`\`\`
+EOT
