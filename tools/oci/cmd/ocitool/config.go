@@ -4,7 +4,7 @@ import (
 	"context"
 	"io"
 
-	"github.com/cat-server/cat-server/tools/imagecfg/configedit"
+	"github.com/cat-server/cat-server/tools/oci/configedit"
 )
 
 func init() {
