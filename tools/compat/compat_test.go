@@ -2,13 +2,16 @@ package compat
 
 import (
 	"flag"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/cat-server/cat-server/tools/compat/cstschema"
 	"github.com/cat-server/cat-server/tools/compat/ruleapi"
+	"github.com/cat-server/cat-server/tools/cst/config"
 )
 
 // repoRoot is the repository root seen from this package, under `go test` and under
@@ -139,5 +142,57 @@ func TestFactsFilesLoad(t *testing.T) {
 		if diff := cmp.Diff(true, len(f.Files) > 0); diff != "" {
 			t.Errorf("%s: no files recorded", path)
 		}
+	}
+}
+
+// templateVars are what //image:structure_test_config fills in from the default --defines.
+var templateVars = strings.NewReplacer("$(USER)", "app", "$(UID)", "1000", "$(GID)", "1000")
+
+// TestSharedYAML runs every structure-test file in image/ through our runner's parser
+// and through upstream's recorded schema rules: a file either of them rejects fails.
+func TestSharedYAML(t *testing.T) {
+	schema, err := cstschema.Load("facts/container-structure-test_v1.22.0_schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for _, pattern := range []string{"*.yaml", "*.yml", "*.yaml.tpl"} {
+		m, err := filepath.Glob(filepath.Join(repoRoot, "image", pattern))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, m...)
+	}
+	structureTests := 0
+	for _, path := range files {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.HasSuffix(path, ".tpl") {
+				data = []byte(templateVars.Replace(string(data)))
+				if i := strings.Index(string(data), "$("); i >= 0 {
+					t.Fatalf("%s: a template variable is left after expansion: %q", path, string(data[i:min(i+20, len(data))]))
+				}
+			}
+			if strings.Contains(string(data), "schemaVersion: "+config.ImageChecksSchemaVersion) {
+				// Our own image checks (tools/imagecheck), not a structure test.
+				if _, err := config.ParseImageChecks(path, data); err != nil {
+					t.Error(err)
+				}
+				return
+			}
+			structureTests++
+			if _, err := config.Parse(path, data); err != nil {
+				t.Errorf("our runner rejects it:\n%v", err)
+			}
+			for _, p := range schema.Check(path, data) {
+				t.Errorf("upstream would reject it: %s", p)
+			}
+		})
+	}
+	if structureTests < 2 {
+		t.Errorf("found %d structure-test files in image/, want at least structure_test.yaml.tpl and structure_test_commands.yaml", structureTests)
 	}
 }
