@@ -20,9 +20,17 @@ if [ ! -x "$other_go/go" ]; then
     || { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends golang-1.19-go >&2; }
 fi
 
+# Prints the manifest digest of //image built by `tools/bazel "$@"` (from //image:image.digest).
+digest() {
+  "$@" build //image //image:image.digest --symlink_prefix=/ >&2
+  local root file
+  root=$("$@" info execution_root 2>/dev/null)
+  file=$("$@" cquery --output=files //image:image.digest 2>/dev/null)
+  cat "$root/$file"
+}
+
 # The normal build, with the caller's PATH and environment.
-tools/bazel build //image >&2
-want=$(cat "$(tools/bazel info bazel-bin 2>/dev/null)/image/image.digest")
+want=$(digest tools/bazel)
 
 # The same build with Go 1.19 first on PATH, no other go, and a fresh output base.
 ob=$(mktemp -d "${TMPDIR:-/var/tmp}/cat-server-host-go.XXXXXX")
@@ -39,8 +47,7 @@ run_other() {
 }
 seen=$(env PATH="$other_go:/usr/bin:/bin" go version)
 case "$seen" in *go1.19*) ;; *) echo "host-go digest: FAILED: expected Go 1.19 on PATH, got: $seen" >&2; exit 1 ;; esac
-run_other build //image --symlink_prefix=/ >&2
-got=$(cat "$(run_other info bazel-bin 2>/dev/null)/image/image.digest")
+got=$(digest run_other)
 
 if [ "$got" = "$want" ]; then
   echo "host-go digest: PASSED ($seen on PATH gives $got, as the normal build)"

@@ -73,10 +73,10 @@ gobin="$work/gobuild-cat-server"
 (cd "$repo" && CGO_ENABLED=0 GOFLAGS=-trimpath "$sdk_go" build -o "$gobin" ./server/cmd/cat-server)  # warm Go's cache
 bz=(); gb=()
 for i in $(seq 1 "$EDITS"); do
-  { cat "$work/edit-file.orig"; echo; echo "var benchEdit$i = \"$RANDOM-$i\""; } >"$edit_file"
+  { cat "$work/edit-file.orig"; echo; printf 'var benchEdit string\n\nfunc init() { benchEdit = "%s" }\n' "bazel-$RANDOM-$i"; } >"$edit_file"
   t0=$(now); tools/bazel --output_base="$ob" build //image --disk_cache= >"$work/edit.log" 2>&1 || { cat "$work/edit.log" >&2; exit 2; }; t1=$(now)
   bz+=("$(secs "$t0" "$t1")")
-  { cat "$work/edit-file.orig"; echo; echo "var benchEditGo$i = \"$RANDOM-$i\""; } >"$edit_file"
+  { cat "$work/edit-file.orig"; echo; printf 'var benchEdit string\n\nfunc init() { benchEdit = "%s" }\n' "go-$RANDOM-$i"; } >"$edit_file"
   t0=$(now); CGO_ENABLED=0 GOFLAGS=-trimpath "$sdk_go" build -o "$gobin" ./server/cmd/cat-server; t1=$(now)
   gb+=("$(secs "$t0" "$t1")")
   echo "edit $i: bazel //image ${bz[-1]}s, go build ${gb[-1]}s" >&2
