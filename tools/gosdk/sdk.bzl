@@ -17,7 +17,15 @@ def _fields(line):
     return [f for f in line.replace("\t", " ").split(" ") if f]
 
 def go_version_from_go_mod(content, path):
-    """Returns the Go version go.mod pins: its toolchain line, else its go line."""
+    """Returns the Go version go.mod pins: its toolchain line, else its go line.
+
+    Args:
+      content: the text of go.mod.
+      path: its name, for error messages.
+
+    Returns:
+      The version, e.g. "1.26.8".
+    """
     go_line = None
     toolchain_line = None
     for line in content.splitlines():
@@ -39,7 +47,15 @@ def go_version_from_go_mod(content, path):
     return version
 
 def proxy_urls(goproxy, source):
-    """Returns the proxy base URLs of a GOPROXY value, in order ("direct" and "off" dropped)."""
+    """Returns the proxy base URLs of a GOPROXY value, in order ("direct" and "off" dropped).
+
+    Args:
+      goproxy: the GOPROXY value (entries separated by "," or "|").
+      source: where it came from, for error messages.
+
+    Returns:
+      A list of URLs without a trailing "/".
+    """
     urls = []
     for entry in goproxy.replace("|", ",").split(","):
         entry = entry.strip().rstrip("/")
@@ -118,7 +134,7 @@ def _go_pinned_sdk_impl(rctx):
     )
 
     # Module zips keep no file modes; the go command marks these executable the same way.
-    res = rctx.execute(["sh", "-c", 'chmod +x bin/* pkg/tool/*/* && test -x bin/go'])
+    res = rctx.execute(["sh", "-c", "chmod +x bin/* pkg/tool/*/* && test -x bin/go"])
     if res.return_code != 0:
         fail("go_pinned_sdk: {} has no bin/go or pkg/tool: {}".format(key, res.stderr))
     got = rctx.read("VERSION").splitlines()[0].strip()
