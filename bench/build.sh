@@ -90,20 +90,23 @@ echo "edit->image median ${bz_med}s, go build median ${gb_med}s: ${ratio}x" >&2
 edit_actions=$(grep -E 'processes' "$work/edit.log" | tail -1 || true)
 
 # 4. Second clone through the default disk cache.
-clone_line="skipped (SKIP_CLONE=1)"
+clone_line="skipped (SKIP_CLONE=1)"; clone_phases=""
 if [ -z "${SKIP_CLONE:-}" ]; then
   for n in 1 2; do
     rm -rf "$work/clone$n"
     git clone -q "$repo" "$work/clone$n"
     ob="$work/clone$n-ob"; output_bases+=("$ob")
     t0=$(now)
-    (cd "$work/clone$n" && tools/bazel --output_base="$ob" build //image >"$work/clone$n.log" 2>&1) \
+    (cd "$work/clone$n" && tools/bazel --output_base="$ob" build //image --profile="$work/clone$n.profile.gz" >"$work/clone$n.log" 2>&1) \
       || { cat "$work/clone$n.log" >&2; exit 2; }
     t1=$(now)
     eval "clone${n}_time=$(secs "$t0" "$t1")"
     eval "clone${n}_procs=\"$(grep -E 'processes' "$work/clone$n.log" | tail -1)\""
+    (cd "$work/clone$n" && tools/bazel --output_base="$ob" analyze-profile "$work/clone$n.profile.gz" 2>/dev/null) \
+      | sed -n '/=== PHASE SUMMARY INFORMATION ===/,/Total run time/p' | grep -E 'phase|Total' >"$work/clone$n.phases" || true
     (cd "$work/clone$n" && tools/bazel --output_base="$ob" shutdown >/dev/null 2>&1) || true
   done
+  clone_phases=$(cat "$work/clone2.phases")
   clone_line="first clone ${clone1_time}s ($clone1_procs); second clone ${clone2_time}s ($clone2_procs)"
   echo "clones: $clone_line" >&2
 fi
@@ -123,5 +126,11 @@ Cold build phases (\`bazel analyze-profile\`):
 
 \`\`\`
 ${phases}
+\`\`\`
+
+Second clone phases:
+
+\`\`\`
+${clone_phases:-}
 \`\`\`
 EOT
