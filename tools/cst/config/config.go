@@ -173,8 +173,15 @@ type Error struct {
 
 func (e *Error) Error() string { return strings.Join(e.Problems, "\n") }
 
-// Load reads and validates the CST config file at file.
+// Load reads and validates the CST config file at file. As upstream, the name must
+// end in .yaml, .yml or .json; a .json file's unknown keys are ignored (upstream decodes
+// JSON with encoding/json), a YAML file's are errors.
 func Load(file string) (*Config, error) {
+	switch path.Ext(file) {
+	case ".yaml", ".yml", ".json":
+	default:
+		return nil, &Error{File: file, Problems: []string{file + ": Please provide valid JSON or YAML config file (.yaml, .yml or .json)"}}
+	}
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil, err
@@ -303,7 +310,7 @@ func fromV1(v configV1) Config {
 // can validate the rest and report everything at once.
 func decodeStrict(name string, data []byte, out any) (*yaml.Node, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
+	dec.KnownFields(!strings.HasSuffix(name, ".json"))
 	if err := dec.Decode(out); err != nil {
 		if errors.Is(err, io.EOF) {
 			return nil, &Error{File: name, Problems: []string{name + ": the file is empty"}}

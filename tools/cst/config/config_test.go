@@ -344,3 +344,27 @@ fileExistenceTests: [{name: h, path: $HOME/x, uid: -1, gid: -1}]
 		})
 	}
 }
+
+func TestLoadFileKinds(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	if _, err := Load(write("c.txt", "schemaVersion: 2.0.0\n")); err == nil || !strings.Contains(err.Error(), "Please provide valid JSON or YAML config file") {
+		t.Errorf("a .txt config: err = %v, want the upstream message", err)
+	}
+	c, err := Load(write("c.json", `{"schemaVersion": "2.0.0", "extra": 1, "metadataTest": {"user": "1000"}}`))
+	if err != nil {
+		t.Fatalf("a .json config with an unknown key (upstream ignores it): %v", err)
+	}
+	if c.MetadataTest == nil || c.MetadataTest.User == nil || *c.MetadataTest.User != "1000" {
+		t.Errorf("json config decoded as %+v", c)
+	}
+	if _, err := Load(write("c.yml", "schemaVersion: 2.0.0\nextra: 1\n")); err == nil {
+		t.Error("a .yml config with an unknown key: want an error")
+	}
+}
