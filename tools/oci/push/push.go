@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -76,7 +77,11 @@ func describe(what string, reg name.Registry, err error) error {
 	case errors.As(err, &opErr):
 		return fmt.Errorf("%s: cannot reach %s: %v", what, where, oneLine(opErr.Err.Error()))
 	case errors.As(err, &terr):
-		return fmt.Errorf("%s: %s refused: HTTP %d: %s", what, where, terr.StatusCode, oneLine(terr.Error()))
+		msg := fmt.Sprintf("%s: %s refused: HTTP %d: %s", what, where, terr.StatusCode, oneLine(terr.Error()))
+		if terr.StatusCode == http.StatusUnauthorized {
+			msg += fmt.Sprintf("; log in first: run `docker login %s` (credentials are read from $DOCKER_CONFIG/config.json, default ~/.docker/config.json, and its credential helpers)", reg.RegistryStr())
+		}
+		return errors.New(msg)
 	}
 	return fmt.Errorf("%s to %s: %s", what, where, oneLine(err.Error()))
 }

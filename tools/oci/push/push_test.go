@@ -88,6 +88,15 @@ func TestPushErrors(t *testing.T) {
 	}))
 	defer forbidding.Close()
 	forbiddingHost := strings.TrimPrefix(forbidding.URL, "http://")
+	// A registry that wants credentials, answering the way distribution does.
+	locked := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		io.WriteString(w, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`)
+	}))
+	defer locked.Close()
+	lockedHost := strings.TrimPrefix(locked.URL, "http://")
 	t.Setenv("DOCKER_CONFIG", t.TempDir())
 	img, err := random.Image(64, 1)
 	if err != nil {
@@ -100,6 +109,7 @@ func TestPushErrors(t *testing.T) {
 	}{
 		{"closed port", closed + "/cat", nil, "cannot reach registry " + closed + " (http): "},
 		{"refusing registry", forbiddingHost + "/cat", nil, "registry " + forbiddingHost + " (http) refused: HTTP 403: "},
+		{"no credentials", lockedHost + "/cat", nil, "401 Unauthorized (HEAD responses have no body, use GET for details); log in first: run `docker login " + lockedHost + "`"},
 		{"missing repository", "", []string{"v1"}, "no repository to push to: pass --repository REPO (or -r REPO)"},
 		{"bad repository", "UPPER/case", nil, `--repository "UPPER/case"`},
 		{"bad tag", "127.0.0.1:1/cat", []string{"bad tag"}, `--tag "bad tag" is not a valid tag`},
