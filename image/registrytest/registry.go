@@ -32,6 +32,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // User and Password are the one account in the registry's htpasswd file.
@@ -232,6 +234,35 @@ func (r *Registry) ManifestPuts(repository string) ([]string, error) {
 		}
 	}
 	return refs, sc.Err()
+}
+
+// CheckPushed checks that the registry received the manifest by digest
+// first, then each tag in order, and that each resolves to digest.
+func (r *Registry) CheckPushed(t testing.TB, repository, digest string, tags []string) {
+	t.Helper()
+	puts, err := r.ManifestPuts(repository)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(append([]string{digest}, tags...), puts); diff != "" {
+		t.Errorf("manifest PUTs in the registry log, in order (-want +got):\n%s", diff)
+	}
+	for _, ref := range append([]string{digest}, tags...) {
+		req, err := http.NewRequest(http.MethodHead, "https://"+r.Host+"/v2/"+repository+"/manifests/"+ref, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.SetBasicAuth(User, Password)
+		req.Header.Set("Accept", "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json")
+		resp, err := r.Client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Get("Docker-Content-Digest"); resp.StatusCode != http.StatusOK || got != digest {
+			t.Errorf("HEAD %s: %s, digest %q, want 200 and %s", ref, resp.Status, got, digest)
+		}
+	}
 }
 
 // DockerConfig writes a docker config.json with the registry's credentials

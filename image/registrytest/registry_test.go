@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -122,36 +121,7 @@ func TestPushWithCredentialsDigestThenTags(t *testing.T) {
 	if err != nil {
 		t.Fatalf("push: %v\n%s", err, out)
 	}
-	CheckPushed(t, r, "team/cat-server", want, []string{"latest", "v1"})
-}
-
-// CheckPushed checks that the registry received the manifest by digest
-// first, then each tag in order, and that each resolves to digest.
-func CheckPushed(t *testing.T, r *Registry, repository, digest string, tags []string) {
-	t.Helper()
-	puts, err := r.ManifestPuts(repository)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(append([]string{digest}, tags...), puts); diff != "" {
-		t.Errorf("manifest PUTs in the registry log, in order (-want +got):\n%s", diff)
-	}
-	for _, ref := range append([]string{digest}, tags...) {
-		req, err := http.NewRequest(http.MethodHead, "https://"+r.Host+"/v2/"+repository+"/manifests/"+ref, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.SetBasicAuth(User, Password)
-		req.Header.Set("Accept", "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json")
-		resp, err := r.Client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if got := resp.Header.Get("Docker-Content-Digest"); resp.StatusCode != http.StatusOK || got != digest {
-			t.Errorf("HEAD %s: %s, digest %q, want 200 and %s", ref, resp.Status, got, digest)
-		}
-	}
+	r.CheckPushed(t, "team/cat-server", want, []string{"latest", "v1"})
 }
 
 // (d) ocitool pull, the puller behind oci.pull, picks each platform of a
