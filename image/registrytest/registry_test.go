@@ -88,20 +88,34 @@ func TestRegistryWantsTLSAndCredentials(t *testing.T) {
 	}
 }
 
-// (a) //image:push without credentials fails and says how to log in.
-func TestPushWithoutCredentialsSaysHowToLogIn(t *testing.T) {
+// (a) //image:push without credentials fails and says how to log in; with
+// credentials but without trusting the test CA it fails on the certificate.
+func TestPushRefusedSaysWhy(t *testing.T) {
 	script := runfile(t, "PUSH_SCRIPT")
 	r := Start(t)
 	repo := r.Host + "/cat-server"
-	env := []string{"DOCKER_CONFIG=" + t.TempDir(), "SSL_CERT_FILE=" + r.CAFile}
-	out, err := Run(time.Minute, env, script, "-r", repo, "-t", "v1")
-	if err == nil {
-		t.Fatalf("push without credentials succeeded:\n%s", out)
-	}
-	t.Logf("push without credentials:\n%s", out)
-	want := "run `docker login " + r.Host + "`"
-	if !strings.Contains(out, want) || !strings.Contains(out, "HTTP 401") {
-		t.Errorf("push without credentials failed (%v) without saying %q after an HTTP 401:\n%s", err, want, out)
+	for _, tc := range []struct {
+		name string
+		env  []string
+		want []string
+	}{
+		{"no credentials", []string{"DOCKER_CONFIG=" + t.TempDir(), "SSL_CERT_FILE=" + r.CAFile},
+			[]string{"HTTP 401", "run `docker login " + r.Host + "`"}},
+		{"test CA not trusted", []string{"DOCKER_CONFIG=" + r.DockerConfig(t), "SSL_CERT_FILE=" + os.DevNull},
+			[]string{r.Host, "certificate signed by unknown authority"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := Run(time.Minute, tc.env, script, "-r", repo, "-t", "v1")
+			if err == nil {
+				t.Fatalf("push succeeded:\n%s", out)
+			}
+			t.Logf("push failed as expected:\n%s", out)
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("push failed (%v) without saying %q:\n%s", err, w, out)
+				}
+			}
+		})
 	}
 	if puts, _ := r.ManifestPuts("cat-server"); len(puts) != 0 {
 		t.Errorf("the registry stored manifests %q", puts)
@@ -176,6 +190,7 @@ func TestPullIndexEachPlatform(t *testing.T) {
 		{"no credentials", "linux/amd64", []string{"DOCKER_CONFIG=" + t.TempDir(), "SSL_CERT_FILE=" + r.CAFile},
 			"log in with `docker login " + r.Host + "`"},
 		{"platform not in the index", "linux/s390x", loggedIn, "linux/s390x"},
+		{"test CA not trusted", "linux/amd64", []string{"DOCKER_CONFIG=" + r.DockerConfig(t), "SSL_CERT_FILE=" + os.DevNull}, "certificate"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "layout")
