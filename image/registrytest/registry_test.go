@@ -140,7 +140,8 @@ func TestPushWithCredentialsDigestThenTags(t *testing.T) {
 
 // (d) ocitool pull, the puller behind oci.pull, picks each platform of a
 // two-platform index through TLS with the test CA and credentials, and an
-// unauthenticated pull fails saying how to log in.
+// unauthenticated pull fails saying how to log in. The flags are those the
+// oci.pull repository rule passes (tools/oci/pull.bzl).
 func TestPullIndexEachPlatform(t *testing.T) {
 	ocitool := runfile(t, "OCITOOL")
 	img, err := ocilayout.Read(layoutDir(t))
@@ -167,7 +168,7 @@ func TestPullIndexEachPlatform(t *testing.T) {
 	for platform, digest := range want {
 		t.Run(platform, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "layout")
-			log, err := Run(time.Minute, loggedIn, ocitool, "pull", "--image", repo, "--digest", idxDigest.String(),
+			log, err := Run(time.Minute, loggedIn, ocitool, "pull", "--image", repo, "--name", "cat-server-index", "--digest", idxDigest.String(),
 				"--platform", platform, "--out", out)
 			if err != nil {
 				t.Fatalf("ocitool pull --platform %s: %v\n%s", platform, err, log)
@@ -194,7 +195,7 @@ func TestPullIndexEachPlatform(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "layout")
-			log, err := Run(time.Minute, tc.env, ocitool, "pull", "--image", repo, "--digest", idxDigest.String(),
+			log, err := Run(time.Minute, tc.env, ocitool, "pull", "--image", repo, "--name", "cat-server-index", "--digest", idxDigest.String(),
 				"--platform", tc.platform, "--out", out)
 			if err == nil {
 				t.Fatalf("pull succeeded:\n%s", log)
