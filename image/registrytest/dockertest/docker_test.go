@@ -122,6 +122,14 @@ func TestDockerLoginPushPullRunHealthy(t *testing.T) {
 	// (c) Docker pulls it by tag and runs it healthy.
 	ref := repo + ":v1"
 	t.Cleanup(func() { docker(t, config, "", "rmi", "--force", ref) })
+	// Without credentials Docker is refused. (Its message depends on the engine: on an
+	// insecure registry it retries over plain http after the 401 and may report that
+	// failure instead, e.g. "connection reset by peer".)
+	if _, err := docker(t, t.TempDir(), "", "pull", ref); err == nil {
+		t.Errorf("docker pull %s without logging in succeeded", ref)
+	} else {
+		t.Logf("docker pull without logging in: %v", err)
+	}
 	mustDocker(t, config, "", "pull", ref)
 	var repoDigests []string
 	if err := json.Unmarshal([]byte(mustDocker(t, config, "", "image", "inspect", "--format", "{{json .RepoDigests}}", ref)), &repoDigests); err != nil {
