@@ -28,6 +28,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -236,16 +237,45 @@ func (r *Registry) ManifestPuts(repository string) ([]string, error) {
 	return refs, sc.Err()
 }
 
-// CheckPushed checks that the registry received the manifest by digest
-// first, then each tag in order, and that each resolves to digest.
-func (r *Registry) CheckPushed(t testing.TB, repository, digest string, tags []string) {
+// CheckPushed checks what a push printed and what the registry received:
+// the push reported "pushed HOST/REPOSITORY@DIGEST" and then one "tagged"
+// line for each of tags (in any order); the registry stored the manifest by
+// digest (after the manifests of an index's images, if any), then the tags
+// in the order the push reported them; and each resolves to digest.
+func (r *Registry) CheckPushed(t testing.TB, out, repository, digest string, tags []string) {
 	t.Helper()
+	repo := r.Host + "/" + repository
+	var reported []string
+	sawDigest := false
+	for _, line := range strings.Split(out, "\n") {
+		switch {
+		case line == "pushed "+repo+"@"+digest:
+			sawDigest = true
+		case strings.HasPrefix(line, "tagged "+repo+":"):
+			if !sawDigest {
+				t.Errorf("push reported %q before pushing the digest:\n%s", line, out)
+			}
+			reported = append(reported, strings.TrimPrefix(line, "tagged "+repo+":"))
+		}
+	}
+	if !sawDigest {
+		t.Errorf("push did not report \"pushed %s@%s\":\n%s", repo, digest, out)
+	}
+	sortedWant, sortedGot := slices.Sorted(slices.Values(tags)), slices.Sorted(slices.Values(reported))
+	if diff := cmp.Diff(sortedWant, sortedGot); diff != "" {
+		t.Errorf("tags the push reported (-want +got):\n%s", diff)
+	}
+
 	puts, err := r.ManifestPuts(repository)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(append([]string{digest}, tags...), puts); diff != "" {
-		t.Errorf("manifest PUTs in the registry log, in order (-want +got):\n%s", diff)
+	// An index's images go in first, by digest; then the digest itself, then the tags.
+	i := slices.Index(puts, digest)
+	if i < 0 || slices.ContainsFunc(puts[:i], func(ref string) bool { return !strings.HasPrefix(ref, "sha256:") }) {
+		t.Errorf("the registry log does not show %s stored before any tag: manifest PUTs in order %q", digest, puts)
+	} else if diff := cmp.Diff(append([]string{digest}, reported...), puts[i:]); diff != "" {
+		t.Errorf("manifest PUTs in the registry log from the digest on, in order (-want +got):\n%s", diff)
 	}
 	for _, ref := range append([]string{digest}, tags...) {
 		req, err := http.NewRequest(http.MethodHead, "https://"+r.Host+"/v2/"+repository+"/manifests/"+ref, nil)
@@ -253,7 +283,10 @@ func (r *Registry) CheckPushed(t testing.TB, repository, digest string, tags []s
 			t.Fatal(err)
 		}
 		req.SetBasicAuth(User, Password)
-		req.Header.Set("Accept", "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json")
+		req.Header.Set("Accept", strings.Join([]string{
+			"application/vnd.oci.image.manifest.v1+json", "application/vnd.oci.image.index.v1+json",
+			"application/vnd.docker.distribution.manifest.v2+json", "application/vnd.docker.distribution.manifest.list.v2+json",
+		}, ", "))
 		resp, err := r.Client.Do(req)
 		if err != nil {
 			t.Fatal(err)

@@ -8,13 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/authn"
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/cat-server/cat-server/tools/oci/ocilayout"
 )
@@ -30,12 +24,13 @@ func runfile(t *testing.T, env string) string {
 	return filepath.Join(os.Getenv("TEST_SRCDIR"), p)
 }
 
-// layoutDir returns the OCI layout directory among the files of //image.
-func layoutDir(t *testing.T) string {
+// layoutDir returns the OCI layout directory among the files of a target
+// (an oci_image or oci_image_index), whose rlocation paths are in $env.
+func layoutDir(t *testing.T, env string) string {
 	t.Helper()
-	paths := os.Getenv("IMAGE_LAYOUT")
+	paths := os.Getenv(env)
 	if paths == "" {
-		t.Skip("needs $IMAGE_LAYOUT from Bazel: run `tools/bazel test //image/registrytest`")
+		t.Skipf("needs $%s from Bazel: run `tools/bazel test //image/registrytest`", env)
 	}
 	for _, p := range strings.Fields(paths) {
 		p = filepath.Join(os.Getenv("TEST_SRCDIR"), p)
@@ -43,7 +38,7 @@ func layoutDir(t *testing.T) string {
 			return p
 		}
 	}
-	t.Fatalf("no directory among the files of //image: %s", paths)
+	t.Fatalf("no directory among $%s: %s", env, paths)
 	return ""
 }
 
@@ -135,52 +130,66 @@ func TestPushWithCredentialsDigestThenTags(t *testing.T) {
 	if err != nil {
 		t.Fatalf("push: %v\n%s", err, out)
 	}
-	r.CheckPushed(t, "team/cat-server", want, []string{"latest", "v1"})
+	r.CheckPushed(t, out, "team/cat-server", want, []string{"latest", "v1"})
 }
 
-// (d) ocitool pull, the puller behind oci.pull, picks each platform of a
-// two-platform index through TLS with the test CA and credentials, and an
-// unauthenticated pull fails saying how to log in. The flags are those the
-// oci.pull repository rule passes (tools/oci/pull.bzl).
-func TestPullIndexEachPlatform(t *testing.T) {
+// (d) //image:index goes in through //image:push_index (digest, then tags);
+// ocitool pull, the puller behind oci.pull, run with the flags the oci.pull
+// repository rule passes (tools/oci/private/pull.bzl), takes each platform
+// out of it through TLS with the test CA and credentials; without
+// credentials, the test CA or a listed platform it fails saying so.
+func TestPushIndexPullEachPlatform(t *testing.T) {
+	script := runfile(t, "PUSH_INDEX_SCRIPT")
 	ocitool := runfile(t, "OCITOOL")
-	img, err := ocilayout.Read(layoutDir(t))
-	if err != nil {
-		t.Fatal(err)
+	idxDigest := strings.TrimSpace(readFile(t, runfile(t, "INDEX_DIGEST_FILE")))
+	want := platformDigests(t, layoutDir(t, "INDEX_LAYOUT"))
+	if len(want) != 2 || want["linux/amd64"] == "" || want["linux/arm64"] == "" {
+		t.Fatalf("//image:index holds %v, want linux/amd64 and linux/arm64", want)
 	}
 	r := Start(t)
-	repo := r.Host + "/cat-server-index"
-	idx, want := twoPlatformIndex(t, img)
-	idxDigest, err := idx.Digest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref, err := name.ParseReference(repo + ":multi")
-	if err != nil {
-		t.Fatal(err)
-	}
-	auth := remote.WithAuth(&authn.Basic{Username: User, Password: Password})
-	if err := remote.WriteIndex(ref, idx, auth, remote.WithTransport(r.Client.Transport)); err != nil {
-		t.Fatalf("pushing the index: %v", err)
-	}
-
+	const repository = "cat-server-index"
+	repo := r.Host + "/" + repository
 	loggedIn := []string{"DOCKER_CONFIG=" + r.DockerConfig(t), "SSL_CERT_FILE=" + r.CAFile}
+	out, err := Run(time.Minute, loggedIn, script, "-r", repo, "-t", "multi")
+	if err != nil {
+		t.Fatalf("push_index: %v\n%s", err, out)
+	}
+	r.CheckPushed(t, out, repository, idxDigest, []string{"latest", "multi"})
+
+	pull := func(t *testing.T, env []string, flags ...string) (string, string, error) {
+		t.Helper()
+		dir := t.TempDir()
+		out, digestOut := filepath.Join(dir, "layout"), filepath.Join(dir, "digest")
+		args := append([]string{"pull", "--image", repo, "--out", out, "--name", repository, "--digest-out", digestOut}, flags...)
+		log, err := Run(time.Minute, env, ocitool, args...)
+		if err != nil {
+			if _, serr := os.Stat(out); !os.IsNotExist(serr) {
+				t.Errorf("a failed pull left %s behind (%v)", out, serr)
+			}
+			return "", log, err
+		}
+		got, rerr := ocilayout.Read(out)
+		if rerr != nil {
+			t.Fatal(rerr)
+		}
+		d, _ := got.Digest()
+		if resolved := strings.TrimSpace(readFile(t, digestOut)); resolved != idxDigest {
+			t.Errorf("--digest-out holds %s, want the index digest %s", resolved, idxDigest)
+		}
+		return d.String(), log, nil
+	}
 	for platform, digest := range want {
-		t.Run(platform, func(t *testing.T) {
-			out := filepath.Join(t.TempDir(), "layout")
-			log, err := Run(time.Minute, loggedIn, ocitool, "pull", "--image", repo, "--name", "cat-server-index", "--digest", idxDigest.String(),
-				"--platform", platform, "--out", out)
-			if err != nil {
-				t.Fatalf("ocitool pull --platform %s: %v\n%s", platform, err, log)
-			}
-			got, err := ocilayout.Read(out)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if d, _ := got.Digest(); d != digest {
-				t.Errorf("pulled %s for %s, want %s", d, platform, digest)
-			}
-		})
+		for _, ident := range [][]string{{"--digest", idxDigest}, {"--tag", "multi"}} {
+			t.Run(platform+" by "+ident[0], func(t *testing.T) {
+				got, log, err := pull(t, loggedIn, append(ident, "--platform", platform)...)
+				if err != nil {
+					t.Fatalf("ocitool pull %s --platform %s: %v\n%s", ident, platform, err, log)
+				}
+				if got != digest {
+					t.Errorf("pulled %s for %s, want %s", got, platform, digest)
+				}
+			})
+		}
 	}
 
 	for _, tc := range []struct {
@@ -190,13 +199,12 @@ func TestPullIndexEachPlatform(t *testing.T) {
 	}{
 		{"no credentials", "linux/amd64", []string{"DOCKER_CONFIG=" + t.TempDir(), "SSL_CERT_FILE=" + r.CAFile},
 			"log in with `docker login " + r.Host + "`"},
+		{"test CA not trusted", "linux/amd64", []string{"DOCKER_CONFIG=" + r.DockerConfig(t), "SSL_CERT_FILE=" + os.DevNull},
+			"certificate signed by unknown authority"},
 		{"platform not in the index", "linux/s390x", loggedIn, "linux/s390x"},
-		{"test CA not trusted", "linux/amd64", []string{"DOCKER_CONFIG=" + r.DockerConfig(t), "SSL_CERT_FILE=" + os.DevNull}, "certificate"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			out := filepath.Join(t.TempDir(), "layout")
-			log, err := Run(time.Minute, tc.env, ocitool, "pull", "--image", repo, "--name", "cat-server-index", "--digest", idxDigest.String(),
-				"--platform", tc.platform, "--out", out)
+			_, log, err := pull(t, tc.env, "--digest", idxDigest, "--platform", tc.platform)
 			if err == nil {
 				t.Fatalf("pull succeeded:\n%s", log)
 			}
@@ -204,51 +212,34 @@ func TestPullIndexEachPlatform(t *testing.T) {
 			if !strings.Contains(log, tc.want) {
 				t.Errorf("pull failed (%v) without saying %q:\n%s", err, tc.want, log)
 			}
-			if _, err := os.Stat(out); !os.IsNotExist(err) {
-				t.Errorf("a failed pull left %s behind (%v)", out, err)
-			}
 		})
 	}
 }
 
-// twoPlatformIndex returns an index of img as linux/amd64 and a copy marked
-// linux/arm64, and the manifest digest of each platform.
-func twoPlatformIndex(t *testing.T, img v1.Image) (v1.ImageIndex, map[string]v1.Hash) {
+// platformDigests returns the manifest digest of each platform ("os/arch")
+// of the image index in the layout at dir.
+func platformDigests(t *testing.T, dir string) map[string]string {
 	t.Helper()
-	cf, err := img.ConfigFile()
+	a, err := ocilayout.ReadArtifact(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	arm := cf.DeepCopy()
-	arm.Architecture = "arm64"
-	armImg, err := mutate.ConfigFile(img, arm)
+	idx, ok := a.(v1.ImageIndex)
+	if !ok {
+		t.Fatalf("%s holds a %T, not an image index", dir, a)
+	}
+	m, err := idx.IndexManifest()
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]v1.Hash{}
-	var adds []mutate.IndexAddendum
-	for _, im := range []v1.Image{img, armImg} {
-		c, err := im.ConfigFile()
-		if err != nil {
-			t.Fatal(err)
+	got := map[string]string{}
+	for _, d := range m.Manifests {
+		if d.Platform == nil {
+			t.Fatalf("index entry %s has no platform", d.Digest)
 		}
-		d, err := im.Digest()
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := c.Platform()
-		want[p.OS+"/"+p.Architecture] = d
-		adds = append(adds, mutate.IndexAddendum{Add: im, Descriptor: v1.Descriptor{Platform: p}})
+		got[d.Platform.OS+"/"+d.Platform.Architecture] = d.Digest.String()
 	}
-	mt, err := img.MediaType()
-	if err != nil {
-		t.Fatal(err)
-	}
-	idxType := types.OCIImageIndex
-	if mt == types.DockerManifestSchema2 {
-		idxType = types.DockerManifestList
-	}
-	return mutate.IndexMediaType(mutate.AppendManifests(empty.Index, adds...), idxType), want
+	return got
 }
 
 func readFile(t *testing.T, p string) string {
