@@ -43,8 +43,9 @@ const (
 	Password = "meow-meow-test"
 )
 
-// startTimeout bounds how long the registry may take to answer on its port.
-const startTimeout = 20 * time.Second
+// startTimeout bounds how long the registry may take to answer on its port
+// (a variable for the test that breaks it).
+var startTimeout = 20 * time.Second
 
 // Registry is a running docker-registry.
 type Registry struct {
