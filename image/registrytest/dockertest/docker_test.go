@@ -85,17 +85,21 @@ func requireDocker(t *testing.T) {
 }
 
 func TestDockerLoginPushPullRunHealthy(t *testing.T) {
-	script := runfile(t, "PUSH_SCRIPT")
-	digestBytes, err := os.ReadFile(runfile(t, "IMAGE_DIGEST_FILE"))
-	if err != nil {
-		t.Fatal(err)
+	type artifact struct{ name, script, digest, repository string }
+	var artifacts []artifact
+	for _, a := range []struct{ name, scriptEnv, digestEnv, repository string }{
+		{"image", "PUSH_SCRIPT", "IMAGE_DIGEST_FILE", "cat-server-docker"},
+		{"index", "PUSH_INDEX_SCRIPT", "INDEX_DIGEST_FILE", "cat-server-index-docker"},
+	} {
+		b, err := os.ReadFile(runfile(t, a.digestEnv))
+		if err != nil {
+			t.Fatal(err)
+		}
+		artifacts = append(artifacts, artifact{a.name, runfile(t, a.scriptEnv), strings.TrimSpace(string(b)), a.repository})
 	}
-	digest := strings.TrimSpace(string(digestBytes))
 	requireDocker(t)
 	r := registrytest.Start(t)
 	config := t.TempDir() // never the user's ~/.docker
-	const repository = "cat-server-docker"
-	repo := r.Host + "/" + repository
 
 	// A wrong password is refused; then the real login.
 	if _, err := docker(t, config, "wrong\n", "login", "--username", registrytest.User, "--password-stdin", r.Host); err == nil {
@@ -107,35 +111,48 @@ func TestDockerLoginPushPullRunHealthy(t *testing.T) {
 		t.Fatalf("docker login wrote no entry for %s in $DOCKER_CONFIG/config.json (%v):\n%s", r.Host, err, cfg)
 	}
 
-	// (b) //image:push with those credentials: the digest, then the tags.
-	out, err := registrytest.Run(time.Minute, []string{"DOCKER_CONFIG=" + config, "SSL_CERT_FILE=" + r.CAFile},
-		script, "-r", repo, "-t", "v1")
-	if err != nil {
-		t.Fatalf("push after docker login: %v\n%s", err, out)
-	}
-	r.CheckPushed(t, out, repository, digest, []string{"latest", "v1"})
+	for _, a := range artifacts {
+		t.Run(a.name, func(t *testing.T) {
+			repo := r.Host + "/" + a.repository
 
-	// (c) Docker pulls it by tag and runs it healthy.
-	ref := repo + ":v1"
-	t.Cleanup(func() { docker(t, config, "", "rmi", "--force", ref) })
-	// Without credentials Docker is refused. (Its message depends on the engine: on an
-	// insecure registry it retries over plain http after the 401 and may report that
-	// failure instead, e.g. "connection reset by peer".)
-	if _, err := docker(t, t.TempDir(), "", "pull", ref); err == nil {
-		t.Errorf("docker pull %s without logging in succeeded", ref)
-	} else {
-		t.Logf("docker pull without logging in: %v", err)
+			// (b) //image:push (//image:push_index) with those credentials: the
+			// digest, then the tags.
+			out, err := registrytest.Run(time.Minute, []string{"DOCKER_CONFIG=" + config, "SSL_CERT_FILE=" + r.CAFile},
+				a.script, "-r", repo, "-t", "v1")
+			if err != nil {
+				t.Fatalf("push after docker login: %v\n%s", err, out)
+			}
+			r.CheckPushed(t, out, a.repository, a.digest, []string{"latest", "v1"})
+
+			// (c) Docker pulls it by tag (from the index: linux/amd64) and runs it healthy.
+			ref := repo + ":v1"
+			t.Cleanup(func() { docker(t, config, "", "rmi", "--force", ref) })
+			// Without credentials Docker is refused. (Its message depends on the engine: on an
+			// insecure registry it retries over plain http after the 401 and may report that
+			// failure instead, e.g. "connection reset by peer".)
+			if _, err := docker(t, t.TempDir(), "", "pull", ref); err == nil {
+				t.Errorf("docker pull %s without logging in succeeded", ref)
+			} else {
+				t.Logf("docker pull without logging in: %v", err)
+			}
+			mustDocker(t, config, "", "pull", ref)
+			var repoDigests []string
+			if err := json.Unmarshal([]byte(mustDocker(t, config, "", "image", "inspect", "--format", "{{json .RepoDigests}}", ref)), &repoDigests); err != nil {
+				t.Fatal(err)
+			}
+			// Other runs (other worktrees, --runs_per_test) may have pulled the same
+			// image from registries of their own: look for ours among them.
+			if want := repo + "@" + a.digest; !slices.Contains(repoDigests, want) {
+				t.Errorf("pulled image has repo digests %q, none of them %s", repoDigests, want)
+			}
+			runHealthy(t, config, ref)
+		})
 	}
-	mustDocker(t, config, "", "pull", ref)
-	var repoDigests []string
-	if err := json.Unmarshal([]byte(mustDocker(t, config, "", "image", "inspect", "--format", "{{json .RepoDigests}}", ref)), &repoDigests); err != nil {
-		t.Fatal(err)
-	}
-	// Other runs (other worktrees, --runs_per_test) may have pulled the same
-	// image from registries of their own: look for ours among them.
-	if want := repo + "@" + digest; !slices.Contains(repoDigests, want) {
-		t.Errorf("pulled image has repo digests %q, none of them %s", repoDigests, want)
-	}
+}
+
+// runHealthy runs ref and waits until Docker reports it healthy.
+func runHealthy(t *testing.T, config, ref string) {
+	t.Helper()
 	id := mustDocker(t, config, "", "run", "--detach",
 		// Shorter than the image's 30 s interval so the test does not wait long.
 		"--health-interval", "1s", "--health-start-period", "5s", ref)
@@ -150,7 +167,7 @@ func TestDockerLoginPushPullRunHealthy(t *testing.T) {
 	for {
 		status := mustDocker(t, config, "", "inspect", "--format", "{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}", id)
 		if status == "running healthy" {
-			break
+			return
 		}
 		if !strings.HasPrefix(status, "running") {
 			t.Fatalf("container is %q, want running", status)
