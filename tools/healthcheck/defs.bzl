@@ -8,7 +8,7 @@ rules_oci's) and writes a new layout whose config has Docker's Healthcheck, plus
 Docker honours it, Podman keeps it only in docker format, other engines ignore it.
 """
 
-load("//tools/oci/private:util.bzl", "ocitool_attr", "run_spec")
+load("//tools/oci/cmd/ocitool:run.bzl", "ocitool_attr", "run_spec")
 
 def _docker_healthcheck_impl(ctx):
     out = ctx.actions.declare_directory(ctx.label.name)

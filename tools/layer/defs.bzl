@@ -6,7 +6,7 @@ The output is an ordinary .tar.gz, usable in `tars` of this repository's oci_ima
 rules_oci's alike.
 """
 
-load("//tools/oci/private:util.bzl", "ocitool_attr", "run_spec")
+load("//tools/oci/cmd/ocitool:run.bzl", "ocitool_attr", "run_spec")
 
 def _tar_layer_impl(ctx):
     out = ctx.actions.declare_file(ctx.label.name + ".tar.gz")

@@ -11,7 +11,7 @@
   - build_args: `bazel run` prints the values in effect and where each came from.
 """
 
-load("//tools/oci/private:util.bzl", "ocitool_attr", "run_spec")
+load("//tools/oci/cmd/ocitool:run.bzl", "ocitool_attr", "run_spec")
 
 # The defaults of --define user=NAME --define uid=N --define gid=N.
 DEFAULT_USER = {"user": "app", "uid": "1000", "gid": "1000"}

@@ -33,7 +33,11 @@ def _load_impl(ctx):
     # is asked for (`bazel build :load --output_groups=+tarball`).
     tarball = ctx.actions.declare_file("{}/tarball.tar".format(ctx.label.name))
     args = ctx.actions.args()
-    args.add_all(["tarball", "--image", image, "--repo-tags", repo_tags, "--format", ctx.attr.format, "--out", tarball])
+    args.add("tarball")
+    args.add("--image", image.path)  # a directory: add_all would list its files
+    args.add("--repo-tags", repo_tags)
+    args.add("--format", ctx.attr.format)
+    args.add("--out", tarball)
     ctx.actions.run(
         executable = ctx.executable._ocitool,
         arguments = [args],

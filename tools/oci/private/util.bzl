@@ -1,42 +1,31 @@
-"""Helpers shared by the rules in this directory: the Go tool and how it is run."""
+"""Helpers shared by the rules in this directory."""
 
-load("//tools/hosttool:transition.bzl", "host_tool_transition")
+load("//tools/oci/cmd/ocitool:run.bzl", _ocitool_attr = "ocitool_attr", _run_spec = "run_spec")
 
-OCITOOL = Label("//tools/oci/cmd/ocitool")
-
-def ocitool_attr(cfg):
-    """The attribute holding ocitool: "exec" for actions, "target" for run scripts.
-
-    For actions it is built for the host with host_tool_transition rather than in the exec
-    configuration, so it shares the Go standard library (and its dependencies) with the
-    image's payload instead of compiling them once more.
-    """
-    return attr.label(default = OCITOOL, executable = True, cfg = host_tool_transition if cfg == "exec" else cfg)
+ocitool_attr = _ocitool_attr
+run_spec = _run_spec
 
 def label_text(label):
     """//pkg:name for this repository's labels, @repo//pkg:name for others."""
     repo = "@" + label.workspace_name if label.workspace_name else ""
     return "%s//%s:%s" % (repo, label.package, label.name)
 
-def run_spec(ctx, subcommand, spec, inputs, outputs, mnemonic, progress, resource_set = None):
-    """Writes `spec` as JSON and runs `ocitool <subcommand> --spec FILE`."""
-    spec_file = ctx.actions.declare_file(ctx.label.name + "." + subcommand + ".json")
-    ctx.actions.write(spec_file, json.encode_indent(spec))
-    ctx.actions.run(
-        executable = ctx.executable._ocitool,
-        arguments = [subcommand, "--spec", spec_file.path],
-        inputs = inputs + [spec_file],
-        outputs = outputs,
-        mnemonic = mnemonic,
-        progress_message = progress,
-        resource_set = resource_set,
-    )
-
 def path_or_empty(f):
+    """The path of f, or "" for None."""
     return f.path if f else ""
 
 def run_script(ctx, args, runfiles, extra_runfiles = []):
-    """An executable that runs `args` (paths relative to the runfiles root of this repository) plus "$@"."""
+    """An executable that runs `args` (paths relative to the runfiles root of this repository) plus "$@".
+
+    Args:
+      ctx: the rule context; the rule has an `_ocitool_run` attribute (ocitool_attr("target")).
+      args: the command, paths as short_path.
+      runfiles: files the command needs at run time.
+      extra_runfiles: runfiles objects to merge in.
+
+    Returns:
+      DefaultInfo with the script as executable.
+    """
     script = ctx.actions.declare_file(ctx.label.name + ".sh")
     quoted = " ".join(["'%s'" % a.replace("'", "'\\''") for a in args])
 

@@ -544,7 +544,7 @@ func explain(err error, registry, ref string) string {
 				return fmt.Sprintf("%s not found in registry %s (check the image, digest and tag): %s", ref, registry, oneLine(err.Error()))
 			}
 		case http.StatusUnauthorized, http.StatusForbidden:
-			return fmt.Sprintf("registry %s denied access (check your docker credentials): %s", registry, oneLine(err.Error()))
+			return fmt.Sprintf("registry %s denied access: %s; log in with `docker login %s` (credentials are read from $DOCKER_CONFIG/config.json, default ~/.docker/config.json, and its credential helpers)", registry, oneLine(err.Error()), registry)
 		}
 	}
 	if strings.Contains(err.Error(), "does not match requested digest") {

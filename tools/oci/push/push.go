@@ -1,15 +1,17 @@
 // Package push uploads an image to a registry: first by digest, then one
-// tag at a time. Registries on localhost, 127.0.0.1, ::1 and RFC 1918
-// addresses are spoken to over plain http (go-containerregistry's rule);
-// all others over https.
+// tag at a time. Registries are spoken to over https; those on localhost,
+// 127.0.0.1, ::1 and RFC 1918 addresses fall back to plain http when https
+// fails (go-containerregistry's rule).
 package push
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -89,14 +91,25 @@ func Target(repository string, tags []string, opts ...name.Option) (name.Reposit
 
 // describe turns a push failure into one line naming the registry.
 func describe(what string, reg name.Registry, err error) error {
-	where := fmt.Sprintf("registry %s (%s)", reg.RegistryStr(), reg.Scheme())
+	scheme := "https"
+	if reg.Scheme() == "http" {
+		scheme = "https, falling back to http"
+	}
+	where := fmt.Sprintf("registry %s (%s)", reg.RegistryStr(), scheme)
 	var opErr *net.OpError
 	var terr *transport.Error
+	var certErr *tls.CertificateVerificationError
 	switch {
+	case errors.As(err, &certErr):
+		return fmt.Errorf("%s: %s: its TLS certificate is not trusted: %s; if it comes from a private CA, point SSL_CERT_FILE at the CA's PEM file or add the CA to the system's store", what, where, oneLine(err.Error()))
 	case errors.As(err, &opErr):
 		return fmt.Errorf("%s: cannot reach %s: %v", what, where, oneLine(opErr.Err.Error()))
 	case errors.As(err, &terr):
-		return fmt.Errorf("%s: %s refused: HTTP %d: %s", what, where, terr.StatusCode, oneLine(terr.Error()))
+		msg := fmt.Sprintf("%s: %s refused: HTTP %d: %s", what, where, terr.StatusCode, oneLine(terr.Error()))
+		if terr.StatusCode == http.StatusUnauthorized {
+			msg += fmt.Sprintf("; log in first: run `docker login %s` (credentials are read from $DOCKER_CONFIG/config.json, default ~/.docker/config.json, and its credential helpers)", reg.RegistryStr())
+		}
+		return errors.New(msg)
 	}
 	return fmt.Errorf("%s to %s: %s", what, where, oneLine(err.Error()))
 }

@@ -182,7 +182,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var root *imagefs.FS
 	needFS := false
 	for _, c := range cfgs {
-		needFS = needFS || len(c.FileExistenceTests) > 0 || len(c.FileContentTests) > 0
+		needFS = needFS || len(c.FileExistenceTests) > 0 || len(c.FileContentTests) > 0 || len(c.LicenseTests) > 0
 	}
 	if needFS {
 		if root, err = imagefs.New(img); err != nil {
@@ -195,7 +195,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for _, c := range cfgs {
 		nCommands += len(c.CommandTests)
 	}
-	// Upstream's order: commandTests, fileContentTests, fileExistenceTests, metadataTest.
+	// Upstream's order: commandTests, fileContentTests, fileExistenceTests, licenseTests,
+	// metadataTest.
 	if nCommands > 0 {
 		if *driver == "tar" {
 			for i, c := range cfgs {
@@ -204,12 +205,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				}
 			}
 		} else {
-			commandTests(ctx, *dockerBin, img, configs, cfgs, emit)
+			commandTests(ctx, *dockerBin, img, cf, configs, cfgs, emit)
 		}
 	}
 	for i, c := range cfgs {
 		emit(check.FileContent(configs[i], c.FileContentTests, root)...)
-		emit(check.FileExistence(configs[i], c.FileExistenceTests, root)...)
+		opts := check.FileOptions{Env: check.EnvMap(cf.Config.Env, c.GlobalEnvVars), NoOwnership: *driver == "tar"}
+		emit(check.FileExistenceWith(configs[i], c.FileExistenceTests, root, opts)...)
+		emit(check.Licenses(configs[i], c.LicenseTests, root)...)
 		emit(check.Metadata(configs[i], c.MetadataTest, cf)...)
 	}
 
@@ -256,7 +259,7 @@ func matchPlatform(want string, cf *v1.ConfigFile) error {
 // commandTests runs every config's commandTests through the engine. When
 // there is no engine, every command test fails with the reason: they are
 // never skipped silently.
-func commandTests(ctx context.Context, dockerBin string, img v1.Image, files []string, cfgs []*config.Config, emit func(...check.Result)) {
+func commandTests(ctx context.Context, dockerBin string, img v1.Image, cf *v1.ConfigFile, files []string, cfgs []*config.Config, emit func(...check.Result)) {
 	eng, ref, cleanup, err := engineFactory(ctx, dockerBin, img)
 	if err != nil {
 		field := "docker"
@@ -273,7 +276,11 @@ func commandTests(ctx context.Context, dockerBin string, img v1.Image, files []s
 	defer cleanup()
 	for i, c := range cfgs {
 		for _, t := range c.CommandTests {
-			emit(docker.RunTest(ctx, eng, ref, files[i], c.GlobalEnvVars, t))
+			emit(docker.RunTest(ctx, eng, ref, files[i], docker.Options{
+				Global:     c.GlobalEnvVars,
+				ImageEnv:   cf.Config.Env,
+				RunOptions: c.ContainerRunOptions,
+			}, t))
 		}
 	}
 }

@@ -13,7 +13,9 @@ import (
 	"github.com/cat-server/cat-server/tools/cst/docker"
 	ti "github.com/cat-server/cat-server/tools/cst/testimage"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
 )
 
 const goodConfig = `schemaVersion: "2.0.0"
@@ -129,11 +131,11 @@ func TestChecksCanFail(t *testing.T) {
 	}
 	want := []string{
 		`FAIL ` + cfg + `: nonroot user: expectedContents[0]: expected content of /etc/passwd to match "nonroot:x:65532", got no match in "root:x:0:0::/root:/bin/sh\n"`,
-		`FAIL ` + cfg + `: binary: permissions: expected "-rwxr-xr-x", got "-rwsr-xr-x" (mode 4755)`,
+		`FAIL ` + cfg + `: binary: permissions: expected "-rwxr-xr-x", got "urwxr-xr-x" (mode 4755)`,
 		`FAIL ` + cfg + `: binary: uid: expected 0, got 1000`,
 		`FAIL ` + cfg + `: binary: gid: expected 0, got 1000`,
 		`FAIL ` + cfg + `: no shell: shouldExist: expected /bin/sh not to exist, got -rwxr-xr-x /bin/sh`,
-		`FAIL ` + cfg + `: metadataTest: unexposedPorts[22]: expected port 22 not to be exposed, got exposed ports [22/tcp 8080/tcp]`,
+		`FAIL ` + cfg + `: metadataTest: unexposedPorts[22]: expected port 22 not to be exposed, got exposed ports [22 8080]`,
 		`FAIL ` + cfg + `: metadataTest: entrypoint: expected ["/app/cat-server"], got ["/bin/sh" "-c"]`,
 		`FAIL ` + cfg + `: metadataTest: user: expected "65532", got "" (unset: root)`,
 	}
@@ -170,7 +172,7 @@ func TestUsageAndConfigErrors(t *testing.T) {
 		{"positional", []string{"--image-from-oci-layout", layout, "--config", good, "extra"}, `unexpected arguments ["extra"]`},
 		{"unknown key", []string{"--image-from-oci-layout", layout, "--config", good, "--config", bad}, bad + `:3: unknown key "usr" in metadataTest`},
 		{"missing config", []string{"--image-from-oci-layout", layout, "--config", filepath.Join(dir, "nope.yaml")}, "nope.yaml: no such file"},
-		{"checks file as config", []string{"--image-from-oci-layout", layout, "--config", writeFile(t, dir, "c.yaml", goodChecks)}, `unknown key "size" at the top level`},
+		{"checks file as config", []string{"--image-from-oci-layout", layout, "--config", writeFile(t, dir, "c.yaml", goodChecks)}, `schemaVersion is "cat-server.image-checks/v1", want "2.0.0" or "1.0.0"`},
 		{"not a layout", []string{"--image-from-oci-layout", dir, "--config", good}, "reading OCI layout " + dir},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -249,5 +251,51 @@ func TestCommandTestsWithEngine(t *testing.T) {
 	}
 	if !loaded || !cleaned {
 		t.Errorf("engine loaded=%v cleaned=%v, want both", loaded, cleaned)
+	}
+}
+
+func TestNoTestsFails(t *testing.T) {
+	cfg := writeFile(t, t.TempDir(), "empty.yaml", "schemaVersion: 2.0.0\nmetadataTest:\n  user: \"\"\n")
+	code, out, _ := runCST(t, "--image-from-oci-layout", ti.WriteLayout(t, goodImage(t)), "--config", cfg)
+	if code != 1 || !strings.Contains(out, "FAIL: the configs hold no tests") {
+		t.Errorf("exit code %d, output:\n%s\nwant exit code 1 and a FAIL line", code, out)
+	}
+}
+
+func TestTarDriver(t *testing.T) {
+	dir := t.TempDir()
+	tarPath := filepath.Join(dir, "image.tar")
+	ref, err := name.NewTag("cst.local/test:latest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tarball.WriteToFile(tarPath, ref, goodImage(t)); err != nil {
+		t.Fatal(err)
+	}
+	v1cfg := writeFile(t, dir, "v1.yaml", "schemaVersion: 1.0.0\nfileExistenceTests:\n  - {name: binary, path: /app/cat-server, permissions: -rwxr-xr-x}\n")
+	owned := writeFile(t, dir, "owned.yaml", "schemaVersion: 2.0.0\nfileExistenceTests:\n  - {name: binary, path: /app/cat-server, uid: 0}\ncommandTests:\n  - {name: run, command: /app/cat-server}\n")
+	for _, tc := range []struct {
+		name, driver, cfg string
+		code              int
+		want              []string
+	}{
+		{"schema 1.0.0, tar driver", "tar", v1cfg, 0, []string{"PASS " + v1cfg + ": binary", "1 passed, 0 failed"}},
+		{"a .tar with the docker driver", "docker", v1cfg, 0, []string{"PASS " + v1cfg + ": binary"}},
+		{"tar driver: no ownership, no commands", "tar", owned, 1, []string{
+			"FAIL " + owned + ": run: the tar driver cannot run commandTests: use driver docker",
+			"FAIL " + owned + ": binary: uid: the tar driver cannot check ownership of /app/cat-server",
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := runCST(t, "test", "--driver", tc.driver, "--image", tarPath, "--config", tc.cfg, "--platform", "linux/amd64")
+			if code != tc.code {
+				t.Errorf("exit code %d, want %d\n%s%s", code, tc.code, out, errOut)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+		})
 	}
 }
