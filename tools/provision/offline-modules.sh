@@ -6,6 +6,7 @@
 # - the Go SDK pinned by go.mod (tools/gosdk/toolchain.sums), downloaded once, used here to
 #   vendor gazelle's dependencies and handed to Bazel through --distdir, so Bazel does not
 #   download it again;
+# - gazelle's repository tools, built once (see below);
 # - module-only stubs for four modules that @bazel_tools declares but a pure-Go build never
 #   loads, and a generated bazelrc of --override_module lines, try-imported from
 #   /etc/bazel.bazelrc (which Debian's /etc/bazel/bazelrc try-imports).
@@ -61,7 +62,7 @@ sdk_version="v0.0.1-go$go_version.$plat"
 sdk_sha256=$(awk -v v="$sdk_version" '$1=="golang.org/toolchain" && $2==v {sub(/^sha256:/,"",$3); print $3}' "$repo/tools/gosdk/toolchain.sums")
 [ -n "$sdk_sha256" ] || die "tools/gosdk/toolchain.sums has no sha256 for golang.org/toolchain $sdk_version; run tools/gosdk/update-sums.sh"
 
-stamp="rules_go=$RULES_GO_VERSION gazelle=$GAZELLE_VERSION sdk=$sdk_version stubs=${STUBS[*]} hosts=${hosts[*]} format=5"
+stamp="rules_go=$RULES_GO_VERSION gazelle=$GAZELLE_VERSION sdk=$sdk_version stubs=${STUBS[*]} hosts=${hosts[*]} format=7"
 rc="$OFFLINE_DIR/bazelrc"
 import_line="try-import $rc"
 if [ "$(cat "$OFFLINE_DIR/stamp" 2>/dev/null || true)" = "$stamp" ] && [ -f "$rc" ] \
@@ -140,6 +141,36 @@ if [ "$(cat "$OFFLINE_DIR/gazelle/$marker" 2>/dev/null || true)" != "$GAZELLE_SH
   rm -rf "$OFFLINE_DIR/gazelle" && mv "$OFFLINE_DIR/gazelle.new" "$OFFLINE_DIR/gazelle"
 fi
 
+# gazelle's go_deps builds its repository tools (gazelle, fetch_repo, generate_repo_config)
+# with `go install` in every fresh output base, about 20 s each time; build them once here,
+# the same way (GOPATH mode from the vendored gazelle, the pinned SDK, -trimpath of the
+# GOPATH) and hand them to Bazel with --override_repository.
+tools_dir="$OFFLINE_DIR/gazelle-tools"
+tools_stamp="gazelle=$GAZELLE_SHA256"   # built by whichever pinned SDK comes first: same tools
+if [ "$(cat "$tools_dir/.cat-server-source" 2>/dev/null || true)" != "$tools_stamp" ]; then
+  gopath="$OFFLINE_DIR/gazelle-tools.new"
+  rm -rf "$gopath" && mkdir -p "$gopath/src/github.com/bazelbuild" "$gopath/bin"
+  ln -s "$OFFLINE_DIR/gazelle" "$gopath/src/github.com/bazelbuild/bazel-gazelle"
+  (cd "$gopath" && env -u GOFLAGS GOROOT="$sdk" GOPATH="$gopath" GOBIN= GO111MODULE=off CGO_ENABLED=0 \
+    GOTOOLCHAIN=local "$sdk/bin/go" install -ldflags "-w -s" \
+    -gcflags "all=-trimpath=$gopath" -asmflags "all=-trimpath=$gopath" \
+    github.com/bazelbuild/bazel-gazelle/cmd/gazelle \
+    github.com/bazelbuild/bazel-gazelle/cmd/fetch_repo \
+    github.com/bazelbuild/bazel-gazelle/cmd/generate_repo_config)
+  rm -rf "$gopath/src" "$gopath/pkg"
+  {
+    echo 'package(default_visibility = ["//visibility:public"])'
+    for t in fetch_repo gazelle generate_repo_config; do
+      printf '\nfilegroup(\n    name = "%s",\n    srcs = ["bin/%s"],\n)\n' "$t" "$t"
+    done
+    printf '\nexports_files(["ROOT"])\n'
+  } > "$gopath/BUILD.bazel"
+  : > "$gopath/ROOT"
+  : > "$gopath/REPO.bazel"
+  echo "$tools_stamp" > "$gopath/.cat-server-source"
+  rm -rf "$tools_dir" && mv "$gopath" "$tools_dir"
+fi
+
 for m in "${STUBS[@]}"; do
   mkdir -p "$OFFLINE_DIR/stubs/$m"
   echo "module(name = \"$m\")" > "$OFFLINE_DIR/stubs/$m/MODULE.bazel"
@@ -167,6 +198,8 @@ done
   echo "common --experimental_downloader_config=$OFFLINE_DIR/downloader.cfg"
   # The pinned Go SDK zip is already here: Bazel takes it (checked by sha256) from distdir.
   echo "common --distdir=$OFFLINE_DIR/distdir"
+  # gazelle's repository tools, built above (Bazel 7's canonical name of that repository).
+  echo "common --override_repository=gazelle~~non_module_deps~bazel_gazelle_go_repository_tools=$tools_dir"
   # go_deps fetches modules through the host's Go module cache (and GOPROXY).
   echo "common --repo_env=GO_REPOSITORY_USE_HOST_MODCACHE=1"
 } > "$rc.new"
