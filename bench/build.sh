@@ -14,6 +14,8 @@
 #
 #   bench/build.sh                 # ~3-10 min on 2 cores, depending on the load
 #   EDITS=3 SKIP_CLONE=1 bench/build.sh
+#   BENCH_CLONE_BAZELRC=FILE bench/build.sh   # clones also read FILE (--bazelrc), e.g. the
+#                                             # bazelrc of a provisioning made elsewhere
 #
 # Throwaway output bases and clones live under ${XDG_CACHE_HOME:-$HOME/.cache}/cat-server-bench
 # (not /tmp: Bazel's sandbox mounts an empty /tmp) and are shut down and deleted afterwards.
@@ -97,7 +99,7 @@ if [ -z "${SKIP_CLONE:-}" ]; then
     git clone -q "$repo" "$work/clone$n"
     ob="$work/clone$n-ob"; output_bases+=("$ob")
     t0=$(now)
-    (cd "$work/clone$n" && tools/bazel --output_base="$ob" build //image --profile="$work/clone$n.profile.gz" >"$work/clone$n.log" 2>&1) \
+    (cd "$work/clone$n" && tools/bazel ${BENCH_CLONE_BAZELRC:+--bazelrc="$BENCH_CLONE_BAZELRC"} --output_base="$ob" build //image --profile="$work/clone$n.profile.gz" >"$work/clone$n.log" 2>&1) \
       || { cat "$work/clone$n.log" >&2; exit 2; }
     t1=$(now)
     eval "clone${n}_time=$(secs "$t0" "$t1")"
