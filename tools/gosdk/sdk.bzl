@@ -116,6 +116,18 @@ def _go_pinned_sdk_impl(rctx):
             rctx.attr.go_mod,
         ))
 
+    # An SDK that provisioning (tools/provision/offline-modules.sh) already unpacked from
+    # the same zip, checked against the same sha256: linked, not extracted again.
+    unpacked = rctx.getenv("CAT_SERVER_GO_SDK_CACHE")
+    if unpacked:
+        root = rctx.path(unpacked + "/" + mod_version)
+        marker = rctx.path(unpacked + "/" + mod_version + ".sha256")
+        if marker.exists and rctx.read(marker).strip() == sha256 and root.get_child("bin").get_child("go").exists:
+            for entry in root.readdir():
+                rctx.symlink(entry, entry.basename)
+            rctx.file("BUILD.bazel", 'exports_files(["VERSION"])\n')
+            return
+
     goproxy, source = _goproxy(rctx)
     urls = proxy_urls(goproxy, source) if goproxy else []
     if not urls:

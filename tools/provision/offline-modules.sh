@@ -62,7 +62,7 @@ sdk_version="v0.0.1-go$go_version.$plat"
 sdk_sha256=$(awk -v v="$sdk_version" '$1=="golang.org/toolchain" && $2==v {sub(/^sha256:/,"",$3); print $3}' "$repo/tools/gosdk/toolchain.sums")
 [ -n "$sdk_sha256" ] || die "tools/gosdk/toolchain.sums has no sha256 for golang.org/toolchain $sdk_version; run tools/gosdk/update-sums.sh"
 
-stamp="rules_go=$RULES_GO_VERSION gazelle=$GAZELLE_VERSION sdk=$sdk_version stubs=${STUBS[*]} hosts=${hosts[*]} format=7"
+stamp="rules_go=$RULES_GO_VERSION gazelle=$GAZELLE_VERSION sdk=$sdk_version stubs=${STUBS[*]} hosts=${hosts[*]} format=8"
 rc="$OFFLINE_DIR/bazelrc"
 import_line="try-import $rc"
 if [ "$(cat "$OFFLINE_DIR/stamp" 2>/dev/null || true)" = "$stamp" ] && [ -f "$rc" ] \
@@ -112,12 +112,16 @@ unpack_module() {  # <name> <module> <version> <zip>
 
 sdk_zip="$OFFLINE_DIR/distdir/$sdk_version.zip"   # the name Bazel's --distdir looks for
 fetch_zip golang.org/toolchain "$sdk_version" "$sdk_sha256" "$sdk_zip"
-sdk="$OFFLINE_DIR/go-sdk/go$go_version"
-if [ ! -x "$sdk/bin/go" ]; then
+# Unpacked once; tools/gosdk links it (CAT_SERVER_GO_SDK_CACHE below) when <version>.sha256
+# names the sha256 that toolchain.sums pins, instead of extracting the zip again.
+sdk="$OFFLINE_DIR/go-sdk/$sdk_version"
+if [ ! -x "$sdk/bin/go" ] || [ "$(cat "$sdk.sha256" 2>/dev/null || true)" != "$sdk_sha256" ]; then
+  rm -f "$sdk.sha256"
   rm -rf "$sdk.unzip" && mkdir -p "$sdk.unzip"
   unzip -q "$sdk_zip" -d "$sdk.unzip"
   chmod +x "$sdk.unzip/golang.org/toolchain@$sdk_version"/bin/* "$sdk.unzip/golang.org/toolchain@$sdk_version"/pkg/tool/*/*
   rm -rf "$sdk" && mv "$sdk.unzip/golang.org/toolchain@$sdk_version" "$sdk" && rm -rf "$sdk.unzip"
+  echo "$sdk_sha256" > "$sdk.sha256"
 fi
 
 fetch_zip github.com/bazelbuild/rules_go "$RULES_GO_VERSION" "$RULES_GO_SHA256" "$OFFLINE_DIR/rules_go.zip"
@@ -196,8 +200,10 @@ done
   echo "common --noenable_workspace"
   echo "common --lockfile_mode=off"
   echo "common --experimental_downloader_config=$OFFLINE_DIR/downloader.cfg"
-  # The pinned Go SDK zip is already here: Bazel takes it (checked by sha256) from distdir.
+  # The pinned Go SDK zip is already here: Bazel takes it (checked by sha256) from distdir,
+  # or tools/gosdk links the SDK unpacked from it.
   echo "common --distdir=$OFFLINE_DIR/distdir"
+  echo "common --repo_env=CAT_SERVER_GO_SDK_CACHE=$OFFLINE_DIR/go-sdk"
   # gazelle's repository tools, built above (Bazel 7's canonical name of that repository).
   echo "common --override_repository=gazelle~~non_module_deps~bazel_gazelle_go_repository_tools=$tools_dir"
   # go_deps fetches modules through the host's Go module cache (and GOPROXY).
