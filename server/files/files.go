@@ -35,13 +35,21 @@ import (
 type Handler struct {
 	root   *os.Root
 	logger *slog.Logger
+	cache  *cache // nil if the root could not be opened for it
 }
 
 // New returns a Handler serving root. The caller keeps ownership of root
 // and must keep it open while the handler is in use. Unexpected errors are
 // logged to logger.
 func New(root *os.Root, logger *slog.Logger) *Handler {
-	return &Handler{root: root, logger: logger}
+	h := &Handler{root: root, logger: logger}
+	c, err := newCache(root, DefaultCacheBytes, DefaultCacheMaxFile)
+	if err != nil {
+		logger.Error("file cache disabled: open root", "error", err)
+	} else {
+		h.cache = c
+	}
+	return h
 }
 
 // Entry is one item of a JSON directory listing.
@@ -56,7 +64,7 @@ type Entry struct {
 // ServeHTTP implements http.Handler for GET and HEAD; other methods get
 // 405 with "Allow: GET, HEAD".
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header()["X-Content-Type-Options"] = nosniff // shared: no allocation per request
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
@@ -68,6 +76,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	trailingSlash := strings.HasSuffix(r.URL.Path, "/")
+	if h.cache != nil && !trailingSlash {
+		if e := h.cache.get(rel); e != nil {
+			e.serve(w, r)
+			return
+		}
+	}
 	fi, err := h.root.Stat(rel)
 	if err != nil {
 		h.notFound(w, r, rel, err)
@@ -117,6 +131,12 @@ func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, rel string) 
 		http.NotFound(w, r)
 		return
 	}
+	if h.cache != nil {
+		if e := h.cache.load(rel, f, fi); e != nil {
+			e.serve(w, r)
+			return
+		}
+	}
 	w.Header().Set("ETag", ETag(fi))
 	http.ServeContent(w, r, fi.Name(), fi.ModTime(), f)
 }
@@ -124,7 +144,11 @@ func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, rel string) 
 // ETag returns a strong entity tag derived from fi's size and modification
 // time.
 func ETag(fi fs.FileInfo) string {
-	return fmt.Sprintf(`"%x-%x"`, fi.ModTime().UnixNano(), fi.Size())
+	return etagOf(fi.ModTime(), fi.Size())
+}
+
+func etagOf(modTime time.Time, size int64) string {
+	return fmt.Sprintf(`"%x-%x"`, modTime.UnixNano(), size)
 }
 
 func (h *Handler) serveDir(w http.ResponseWriter, r *http.Request, rel string) {
