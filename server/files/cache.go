@@ -85,6 +85,7 @@ type dirID struct {
 // entry is one cached file.
 type entry struct {
 	name    []byte  // NUL-terminated rel
+	base    string  // last element of rel
 	dirs    []dirID // each parent directory below the root, outermost first
 	id      fileID
 	body    []byte
@@ -275,6 +276,7 @@ func newEntry(rel string, id fileID, body []byte, modTime time.Time) *entry {
 	one := func(s string) []string { return []string{s} }
 	return &entry{
 		name:          append([]byte(rel), 0),
+		base:          path.Base(rel),
 		id:            id,
 		body:          body,
 		modTime:       modTime,
@@ -300,14 +302,12 @@ func (e *entry) serve(w http.ResponseWriter, r *http.Request) {
 	h["Etag"] = e.etag
 	hd := r.Header
 	if len(hd["Range"]) != 0 || len(hd["If-Match"]) != 0 || len(hd["If-Unmodified-Since"]) != 0 || len(hd["If-Modified-Since"]) != 0 {
-		h["Content-Type"] = e.contentType
-		http.ServeContent(w, r, "", e.modTime, bytes.NewReader(e.body))
+		e.serveContent(w, r)
 		return
 	}
 	if inm := hd["If-None-Match"]; len(inm) != 0 {
 		if len(inm) != 1 || inm[0] != e.etag[0] {
-			h["Content-Type"] = e.contentType
-			http.ServeContent(w, r, "", e.modTime, bytes.NewReader(e.body))
+			e.serveContent(w, r)
 			return
 		}
 		w.WriteHeader(http.StatusNotModified)
@@ -321,4 +321,9 @@ func (e *entry) serve(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(e.body)
 	}
+}
+
+// serveContent answers r with http.ServeContent on the cached bytes.
+func (e *entry) serveContent(w http.ResponseWriter, r *http.Request) {
+	http.ServeContent(w, r, e.base, e.modTime, bytes.NewReader(e.body))
 }
