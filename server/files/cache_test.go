@@ -376,3 +376,76 @@ func TestCacheConcurrentReplace(t *testing.T) {
 		t.Error("no request was served from the cache")
 	}
 }
+
+// TestServeOpenSameAsServeContent checks that files too large for the
+// cache, sent by serveOpen through a real connection (flush, then
+// sendfile), get the response http.ServeContent gives.
+func TestServeOpenSameAsServeContent(t *testing.T) {
+	fx := newFixture(t)
+	big := bytes.Repeat([]byte("0123456789abcdef"), 100<<10/16+1)
+	for _, name := range []string{"big.txt", "big.bin", "big.noext"} {
+		if err := os.WriteFile(filepath.Join(fx.dir, name), big, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h, _ := cachedHandler(t, fx, DefaultCacheBytes, 64<<10)
+	reference := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header()["X-Content-Type-Options"] = nosniff
+		f, err := fx.root.Open(r.URL.Path[1:])
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer f.Close()
+		fi, err := f.Stat()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		w.Header().Set("ETag", ETag(fi))
+		http.ServeContent(w, r, fi.Name(), fi.ModTime(), f)
+	})
+	srv, ref := httptest.NewServer(h), httptest.NewServer(reference)
+	t.Cleanup(srv.Close)
+	t.Cleanup(ref.Close)
+	get := func(t *testing.T, base, method, target string, hdr map[string]string) response {
+		req, err := http.NewRequest(method, base+target, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := response{Status: resp.StatusCode, Header: map[string]string{}, Body: string(body)}
+		for k, v := range resp.Header {
+			if k != "Date" {
+				got.Header[k] = strings.Join(v, ",")
+			}
+		}
+		return got
+	}
+	for _, target := range []string{"/big.txt", "/big.bin", "/big.noext"} {
+		for _, method := range []string{"GET", "HEAD"} {
+			for _, hdr := range []map[string]string{nil, {"Range": "bytes=1-2"}, {"If-Modified-Since": fixedTime.Format(http.TimeFormat)}} {
+				t.Run(fmt.Sprint(method, target, hdr), func(t *testing.T) {
+					want, got := get(t, ref.URL, method, target, hdr), get(t, srv.URL, method, target, hdr)
+					if diff := cmp.Diff(want, got); diff != "" {
+						t.Errorf("response differs from http.ServeContent's (-ServeContent +handler):\n%s", diff)
+					}
+					if method == "GET" && hdr == nil && got.Body != string(big) {
+						t.Errorf("body of %d bytes, want the file's %d", len(got.Body), len(big))
+					}
+				})
+			}
+		}
+	}
+}

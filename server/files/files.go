@@ -137,6 +137,9 @@ func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, rel string) 
 			return
 		}
 	}
+	if serveOpen(w, r, f, fi) {
+		return
+	}
 	w.Header().Set("ETag", ETag(fi))
 	http.ServeContent(w, r, fi.Name(), fi.ModTime(), f)
 }
