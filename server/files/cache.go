@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"hash/maphash"
 	"io"
-	"mime"
 	"net/http"
 	"os"
 	"path"
@@ -93,6 +92,7 @@ type entry struct {
 	// Header values, each a slice of one element with cap 1, shared by
 	// all responses (net/http only reads them; an Add reallocates).
 	etag, lastModified, contentType, contentLength []string
+	csp                                            []string // nil: none
 }
 
 func newCache(root *os.Root, maxBytes, maxFile int64) (*cache, error) {
@@ -175,10 +175,12 @@ func (c *cache) drop(rel string, e *entry) {
 
 func (e *entry) cost() int64 { return int64(len(e.body)) + int64(len(e.name)) + entryOverhead }
 
-// load reads f, the open regular file at rel with info fi, and returns
-// an entry for it, cached when it may be. It returns nil if f is too
-// large for the cache or cannot be read; the caller then serves f itself.
-func (c *cache) load(rel string, f *os.File, fi os.FileInfo) *entry {
+// load reads f, the open regular file at rel with info fi, at offset 0,
+// and returns an entry for it, cached when it may be. hdr holds the
+// Content-Type and Content-Security-Policy already chosen for f; the
+// entry keeps them. It returns nil if f is too large for the cache or
+// cannot be read; the caller then serves f itself.
+func (c *cache) load(rel string, f *os.File, fi os.FileInfo, hdr http.Header) *entry {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok || fi.Size() > c.maxFile {
 		return nil
@@ -193,7 +195,7 @@ func (c *cache) load(rel string, f *os.File, fi os.FileInfo) *entry {
 	if err := unix.Fstat(int(f.Fd()), &ust); err != nil || idOf(&ust) != before {
 		return nil
 	}
-	e := newEntry(rel, before, body, fi.ModTime())
+	e := newEntry(rel, before, body, fi.ModTime(), hdr)
 	if c.cacheable(e) {
 		c.put(rel, e)
 	}
@@ -268,13 +270,14 @@ func (c *cache) put(rel string, e *entry) {
 	}
 }
 
-func newEntry(rel string, id fileID, body []byte, modTime time.Time) *entry {
-	ctype := mime.TypeByExtension(path.Ext(rel))
-	if ctype == "" {
-		ctype = http.DetectContentType(body[:min(len(body), 512)])
-	}
+func newEntry(rel string, id fileID, body []byte, modTime time.Time, hdr http.Header) *entry {
 	one := func(s string) []string { return []string{s} }
+	var csp []string
+	if v := hdr.Get("Content-Security-Policy"); v != "" {
+		csp = one(v)
+	}
 	return &entry{
+		csp:           csp,
 		name:          append([]byte(rel), 0),
 		base:          path.Base(rel),
 		id:            id,
@@ -282,7 +285,7 @@ func newEntry(rel string, id fileID, body []byte, modTime time.Time) *entry {
 		modTime:       modTime,
 		etag:          one(etagOf(modTime, int64(len(body)))),
 		lastModified:  one(modTime.UTC().Format(http.TimeFormat)),
-		contentType:   one(ctype),
+		contentType:   one(hdr.Get("Content-Type")),
 		contentLength: one(strconv.Itoa(len(body))),
 	}
 }
@@ -299,6 +302,9 @@ var (
 // http.ServeContent on the cached bytes, so semantics do not change.
 func (e *entry) serve(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
+	if e.csp != nil {
+		h["Content-Security-Policy"] = e.csp
+	}
 	h["Etag"] = e.etag
 	hd := r.Header
 	if len(hd["Range"]) != 0 || len(hd["If-Match"]) != 0 || len(hd["If-Unmodified-Since"]) != 0 || len(hd["If-Modified-Since"]) != 0 {
@@ -325,5 +331,7 @@ func (e *entry) serve(w http.ResponseWriter, r *http.Request) {
 
 // serveContent answers r with http.ServeContent on the cached bytes.
 func (e *entry) serveContent(w http.ResponseWriter, r *http.Request) {
+	w.Header()["Content-Type"] = e.contentType
+	limitRanges(r, int64(len(e.body)))
 	http.ServeContent(w, r, e.base, e.modTime, bytes.NewReader(e.body))
 }

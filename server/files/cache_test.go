@@ -71,9 +71,13 @@ func serve(h http.Handler, method, target string, reqHeader map[string]string) r
 // handler answers without a cache, for every kind of request.
 func TestCacheSameResponses(t *testing.T) {
 	fx := newFixture(t)
+	if err := os.WriteFile(filepath.Join(fx.dir, "markup"), []byte("<!DOCTYPE html><p>x</p>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cached, plain := cachedHandler(t, fx, DefaultCacheBytes, DefaultCacheMaxFile)
 	settle()
 	etag := ETag(mustStatRoot(t, fx, "hello.txt"))
+	manyRanges := "bytes=0-0" + strings.Repeat(",1-1", MaxRanges)
 	lastMod := fixedTime.Format(http.TimeFormat)
 	tests := []struct {
 		method, target string
@@ -84,6 +88,7 @@ func TestCacheSameResponses(t *testing.T) {
 		{"HEAD", "/hello.txt", nil, true},
 		{"GET", "/page.html", nil, true},
 		{"GET", "/empty.bin", nil, true},
+		{"GET", "/markup", nil, true},
 		{"GET", "/sub/nested.txt", nil, true},
 		{"GET", "/hello.txt", map[string]string{"If-None-Match": etag}, true},
 		{"HEAD", "/hello.txt", map[string]string{"If-None-Match": etag}, true},
@@ -96,6 +101,8 @@ func TestCacheSameResponses(t *testing.T) {
 		{"GET", "/hello.txt", map[string]string{"Range": "bytes=0-4"}, true},
 		{"GET", "/hello.txt", map[string]string{"Range": "bytes=0-1,3-4"}, true},
 		{"GET", "/hello.txt", map[string]string{"Range": "bytes=100-200"}, true},
+		{"GET", "/hello.txt", map[string]string{"Range": manyRanges}, true},
+		{"GET", "/hello.txt", map[string]string{"Range": "bytes=0-5,2-8"}, true},
 		{"GET", "/hello.txt", map[string]string{"Range": "bytes=0-4", "If-Range": `"other"`}, true},
 		{"GET", "/link-in", nil, false}, // a symlink: never cached
 		{"GET", "/hello.txt/", nil, false},
@@ -388,21 +395,22 @@ func TestServeOpenSameAsServeContent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	h, _ := cachedHandler(t, fx, DefaultCacheBytes, 64<<10)
+	h, plain := cachedHandler(t, fx, DefaultCacheBytes, 64<<10)
+	// What serveFile does without serveOpen.
 	reference := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header()["X-Content-Type-Options"] = nosniff
-		f, err := fx.root.Open(r.URL.Path[1:])
+		f, fi, err := OpenRegular(fx.root, r.URL.Path[1:])
 		if err != nil {
 			t.Error(err)
 			return
 		}
 		defer f.Close()
-		fi, err := f.Stat()
-		if err != nil {
+		if err := plain.setContentHeaders(w.Header(), fi.Name(), f); err != nil {
 			t.Error(err)
 			return
 		}
 		w.Header().Set("ETag", ETag(fi))
+		limitRanges(r, fi.Size())
 		http.ServeContent(w, r, fi.Name(), fi.ModTime(), f)
 	})
 	srv, ref := httptest.NewServer(h), httptest.NewServer(reference)

@@ -2,16 +2,15 @@ package files
 
 import (
 	"io"
-	"mime"
 	"net/http"
 	"os"
-	"path"
 	"strconv"
 )
 
 // serveOpen answers a plain GET or HEAD (no Range, no conditionals) for
 // the open regular file f, too large for the cache, and reports whether
-// it did; for anything else the caller uses http.ServeContent.
+// it did; for anything else the caller uses http.ServeContent. The
+// Content-Type header must be set already.
 //
 // The headers are the ones http.ServeContent would send. They are
 // flushed before the body, so net/http hands the whole file to sendfile
@@ -23,14 +22,9 @@ func serveOpen(w http.ResponseWriter, r *http.Request, f *os.File, fi os.FileInf
 		len(hd["If-None-Match"]) != 0 || len(hd["If-Modified-Since"]) != 0 {
 		return false
 	}
-	ctype := mime.TypeByExtension(path.Ext(fi.Name()))
-	if ctype == "" {
-		return false // ServeContent sniffs the type from the content
-	}
 	h := w.Header()
 	h.Set("Etag", ETag(fi))
 	h.Set("Last-Modified", fi.ModTime().UTC().Format(http.TimeFormat))
-	h.Set("Content-Type", ctype)
 	h["Accept-Ranges"] = acceptRangesBytes
 	h.Set("Content-Length", strconv.FormatInt(fi.Size(), 10))
 	w.WriteHeader(http.StatusOK)

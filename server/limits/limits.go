@@ -1,0 +1,156 @@
+// Package limits bounds what clients can hold on to: the number of open
+// connections, and how long a write to a client may make no progress.
+package limits
+
+import (
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"time"
+)
+
+// Chunk is the most one write to a client may carry under one deadline:
+// larger writes (and sendfile transfers) are split, each piece getting a
+// fresh deadline. A client must therefore read at least Chunk bytes per
+// send timeout to keep its connection.
+const Chunk = 64 << 10
+
+// rejectResponse is written to connections over the limit.
+const rejectResponse = "HTTP/1.1 503 Service Unavailable\r\n" +
+	"Content-Type: text/plain; charset=utf-8\r\n" +
+	"Retry-After: 1\r\n" +
+	"Connection: close\r\n" +
+	"Content-Length: 20\r\n\r\n" +
+	"too many connections"
+
+// rejectTimeout bounds writing rejectResponse to a fresh connection.
+const rejectTimeout = 100 * time.Millisecond
+
+// Listener wraps ln so that at most maxConns accepted connections are
+// open at once, and every write to a connection must make progress within
+// sendTimeout. A connection accepted over the limit is answered 503 and
+// closed at once, so clients fail fast instead of queueing unseen in the
+// kernel's backlog.
+func Listener(ln net.Listener, maxConns int, sendTimeout time.Duration) net.Listener {
+	return &listener{Listener: ln, sem: make(chan struct{}, maxConns), sendTimeout: sendTimeout}
+}
+
+type listener struct {
+	net.Listener
+	sem         chan struct{}
+	sendTimeout time.Duration
+}
+
+func (l *listener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		select {
+		case l.sem <- struct{}{}:
+			return &Conn{Conn: c, sendTimeout: l.sendTimeout, release: func() { <-l.sem }}, nil
+		default:
+			_ = c.SetWriteDeadline(time.Now().Add(rejectTimeout))
+			_, _ = io.WriteString(c, rejectResponse)
+			_ = c.Close()
+		}
+	}
+}
+
+// Conn is a connection whose writes must make progress within a send
+// timeout. It keeps *net.TCPConn's sendfile path (ReadFrom) and half-close
+// (CloseWrite).
+type Conn struct {
+	net.Conn
+	sendTimeout time.Duration
+	release     func()
+	once        sync.Once
+}
+
+// NewConn returns c with writes bounded by sendTimeout, outside any
+// listener limit.
+func NewConn(c net.Conn, sendTimeout time.Duration) *Conn {
+	return &Conn{Conn: c, sendTimeout: sendTimeout}
+}
+
+// Write writes p in pieces of at most Chunk bytes, each of which must be
+// accepted by the kernel within the send timeout.
+func (c *Conn) Write(p []byte) (int, error) {
+	var n int
+	for len(p) > 0 {
+		piece := p[:min(len(p), Chunk)]
+		if err := c.Conn.SetWriteDeadline(time.Now().Add(c.sendTimeout)); err != nil {
+			return n, err
+		}
+		m, err := c.Conn.Write(piece)
+		n += m
+		if err != nil {
+			return n, err
+		}
+		p = p[m:]
+	}
+	return n, nil
+}
+
+// ReadFrom copies from r in pieces of at most Chunk bytes, each under a
+// fresh deadline, using the underlying connection's ReadFrom (sendfile for
+// files) when it has one.
+func (c *Conn) ReadFrom(r io.Reader) (int64, error) {
+	rf, ok := c.Conn.(io.ReaderFrom)
+	if !ok {
+		return io.Copy(writerOnly{c}, r)
+	}
+	// sendfile looks through one *io.LimitedReader only, so unwrap it and
+	// keep its count up to date.
+	remain := int64(-1)
+	lr, limited := r.(*io.LimitedReader)
+	if limited {
+		remain, r = lr.N, lr.R
+	}
+	var total int64
+	for remain != 0 {
+		n := int64(Chunk)
+		if remain > 0 {
+			n = min(n, remain)
+		}
+		if err := c.Conn.SetWriteDeadline(time.Now().Add(c.sendTimeout)); err != nil {
+			return total, err
+		}
+		m, err := rf.ReadFrom(&io.LimitedReader{R: r, N: n})
+		total += m
+		if remain > 0 {
+			remain -= m
+		}
+		if limited {
+			lr.N -= m
+		}
+		if err != nil {
+			return total, err
+		}
+		if m < n {
+			break // EOF
+		}
+	}
+	return total, nil
+}
+
+// CloseWrite half-closes the connection if the underlying one can.
+func (c *Conn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return errors.ErrUnsupported
+}
+
+// Close closes the connection and frees its place under the limit.
+func (c *Conn) Close() error {
+	err := c.Conn.Close()
+	if c.release != nil {
+		c.once.Do(c.release)
+	}
+	return err
+}
+
+type writerOnly struct{ io.Writer }
