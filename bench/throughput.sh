@@ -9,6 +9,9 @@
 #   small   one 1 KiB file
 #   rotate  1000 different 1 KiB files, the path rotating per request
 #   large   one 1 MiB file
+#   fill    200 different 48 KiB files (9.4 MiB, more than cat-server's
+#           8 MiB cache), rotating: the worst case for cat-server's memory;
+#           no target, for RSS (not in the default SCENARIOS)
 # and prints, per run: req/s, p99 latency, server CPU per request (utime +
 # stime deltas from /proc/PID/stat, all nginx processes summed), server RSS,
 # errors (socket errors + non-2xx/3xx) and the load average; then per
@@ -36,7 +39,7 @@ case $DURATION in ''|*[!0-9]*|0) die "DURATION=$DURATION: must be a whole number
 case $PAIRS in ''|*[!0-9]*|0) die "PAIRS=$PAIRS: must be a whole number >= 1";; esac
 [ "$DURATION" -le 120 ] || die "DURATION=$DURATION: at most 120 seconds per run"
 for s in $SCENARIOS; do
-	case $s in small|rotate|large) ;; *) die "SCENARIOS: unknown scenario '$s' (small, rotate, large)";; esac
+	case $s in small|rotate|large|fill) ;; *) die "SCENARIOS: unknown scenario '$s' (small, rotate, large, fill)";; esac
 done
 
 if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ] || ! command -v wrk >/dev/null; then
@@ -65,13 +68,23 @@ for i in $(seq 0 999); do
 	cp "$SRV/small.txt" "$SRV/r/f$(printf %04d "$i").txt"
 done
 head -c 1048576 /dev/urandom >"$SRV/large.bin"
-cat >"$TMP/rotate.lua" <<'EOF'
+mkdir -p "$SRV/m"
+head -c $((48 << 10)) /dev/urandom >"$SRV/m/f000.bin"
+for i in $(seq 1 199); do
+	cp "$SRV/m/f000.bin" "$SRV/m/f$(printf %03d "$i").bin"
+done
+# wrk scripts: each thread rotates through N paths.
+rotate_script() { # file count format
+	cat >"$1" <<EOF
 local i = 0
 request = function()
-  i = (i + 1) % 1000
-  return wrk.format("GET", string.format("/r/f%04d.txt", i))
+  i = (i + 1) % $2
+  return wrk.format("GET", string.format("$3", i))
 end
 EOF
+}
+rotate_script "$TMP/rotate.lua" 1000 /r/f%04d.txt
+rotate_script "$TMP/fill.lua" 200 /m/f%03d.bin
 
 # nginx.
 mkdir -p "$TMP/nginx"
@@ -121,7 +134,7 @@ wait_up() { # name url
 }
 wait_up nginx "http://127.0.0.1:$NGINX_PORT/small.txt"
 wait_up cat-server "http://127.0.0.1:$CAT_PORT/small.txt"
-for p in small.txt r/f0000.txt r/f0999.txt large.bin; do
+for p in small.txt r/f0000.txt r/f0999.txt large.bin m/f199.bin; do
 	for port in "$NGINX_PORT" "$CAT_PORT"; do
 		curl -fsS "http://127.0.0.1:$port/$p" | cmp -s - "$SRV/$p" || die "port $port: /$p is not served with its content"
 	done
@@ -162,6 +175,7 @@ run() {
 	small) url=http://127.0.0.1:$port/small.txt ;;
 	rotate) url=http://127.0.0.1:$port/; script=(-s "$TMP/rotate.lua") ;;
 	large) url=http://127.0.0.1:$port/large.bin ;;
+	fill) url=http://127.0.0.1:$port/; script=(-s "$TMP/fill.lua") ;;
 	esac
 	pids=$(pids_of "$server")
 	c0=$(cpu_ticks $pids)
@@ -215,7 +229,7 @@ done
 echo
 echo "cat-server / nginx req/s, per pair, and the median:"
 for scenario in $SCENARIOS; do
-	target=0.9; [ "$scenario" = large ] && target=1.3
+	target=0.9; [ "$scenario" = large ] && target=1.3; [ "$scenario" = fill ] && target=0
 	# shellcheck disable=SC2086
 	printf '%s\n' ${ratios[$scenario]} | sort -n | awk -v s="$scenario" -v t="$target" '
 		{ v[NR] = $1; all = all " " $1 }

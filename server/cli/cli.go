@@ -74,6 +74,7 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 		return ExitError
 	}
 
+	tuneGC(getenv)
 	logger := logging.New(stderr, cfg.Mode == config.ModeDebug)
 	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.Port))
 	if err != nil {
