@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"hash/maphash"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"path"
@@ -34,6 +35,7 @@ const (
 	// headers, path checks and map slot.
 	entryOverhead = 512
 	cacheShards   = 64
+	admitOneIn    = 16
 )
 
 // cache holds the bytes and the precomputed response headers of small
@@ -182,17 +184,15 @@ func (e *entry) cost() int64 { return int64(len(e.body)) + int64(len(e.name)) + 
 // cannot be read; the caller then serves f itself.
 func (c *cache) load(rel string, f *os.File, fi os.FileInfo, hdr http.Header) *entry {
 	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok || fi.Size() > c.maxFile {
+	if !ok || fi.Size() > c.maxFile || !c.admit(fi.Size()+int64(len(rel))+1+entryOverhead) {
 		return nil
 	}
-	var ust unix.Stat_t
 	before := idOfSyscall(st)
 	body := make([]byte, fi.Size())
-	if _, err := io.ReadFull(f, body); err != nil {
-		return nil
-	}
-	// The file must not have changed while it was read.
-	if err := unix.Fstat(int(f.Fd()), &ust); err != nil || idOf(&ust) != before {
+	if !readUnchanged(f, body, before) {
+		// Leave f as it was given: the caller serves it from the start.
+		// (Seeking a regular file at a valid offset does not fail.)
+		_, _ = f.Seek(0, io.SeekStart)
 		return nil
 	}
 	e := newEntry(rel, before, body, fi.ModTime(), hdr)
@@ -200,6 +200,33 @@ func (c *cache) load(rel string, f *os.File, fi os.FileInfo, hdr http.Header) *e
 		c.put(rel, e)
 	}
 	return e
+}
+
+// readUnchanged fills body from f and reports whether f's inode is still
+// the version id after the read (no write, rename or unlink meanwhile).
+func readUnchanged(f *os.File, body []byte, id fileID) bool {
+	if _, err := io.ReadFull(f, body); err != nil {
+		return false
+	}
+	after, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	st, ok := after.Sys().(*syscall.Stat_t)
+	return ok && idOfSyscall(st) == id
+}
+
+// admit decides whether a file that would cost cost bytes is read into
+// the cache. While there is room, always. When entries would have to be
+// evicted, one time in admitOneIn: a working set larger than the cache
+// then keeps most of the cache's entries (which serve hits) instead of
+// replacing them on every miss, and the files not admitted are sent
+// with sendfile, not read and copied.
+func (c *cache) admit(cost int64) bool {
+	if c.maxBytes <= 0 || cost > c.maxBytes {
+		return false
+	}
+	return c.used.Load()+cost <= c.maxBytes || rand.N(admitOneIn) == 0
 }
 
 func idOfSyscall(st *syscall.Stat_t) fileID {

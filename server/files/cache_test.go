@@ -303,11 +303,14 @@ func TestCacheLimits(t *testing.T) {
 			if used := c.used.Load(); sum != used {
 				t.Errorf("entries cost %d bytes, accounted %d", sum, used)
 			}
-			// The file served last is served from the cache next time.
+			// Once full, the cache keeps serving hits (it admits new
+			// files rarely instead of replacing entries on every miss).
 			hits := c.hits.Load()
-			serve(cached, "GET", fmt.Sprintf("/f%03d", tt.files-1), nil)
+			for i := range tt.files {
+				serve(cached, "GET", fmt.Sprintf("/f%03d", i), nil)
+			}
 			if hit := c.hits.Load() > hits; hit != tt.wantHits {
-				t.Errorf("served from the cache: %v, want %v", hit, tt.wantHits)
+				t.Errorf("a third pass had cache hits: %v, want %v", hit, tt.wantHits)
 			}
 		})
 	}
@@ -363,7 +366,7 @@ func TestCacheConcurrentReplace(t *testing.T) {
 					return
 				}
 				b := string(body)
-				if resp.StatusCode != 200 || (b != versions[0] && b != versions[1]) || resp.ContentLength != int64(len(b)) ||
+				if resp.StatusCode != 200 || (b != versions[0] && b != versions[1] && b != helloBody) || resp.ContentLength != int64(len(b)) ||
 					!strings.HasSuffix(resp.Header.Get("ETag"), fmt.Sprintf(`-%x"`, len(b))) {
 					errs <- fmt.Errorf("status %d, Content-Length %d, ETag %s, body of %d bytes %.10q...",
 						resp.StatusCode, resp.ContentLength, resp.Header.Get("ETag"), len(b), b)
