@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"time"
 )
@@ -87,6 +88,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 		m, err := c.Conn.Write(piece)
 		n += m
 		if err != nil {
+			c.abortIfStalled(err)
 			return n, err
 		}
 		p = p[m:]
@@ -127,6 +129,7 @@ func (c *Conn) ReadFrom(r io.Reader) (int64, error) {
 			lr.N -= m
 		}
 		if err != nil {
+			c.abortIfStalled(err)
 			return total, err
 		}
 		if m < n {
@@ -134,6 +137,18 @@ func (c *Conn) ReadFrom(r io.Reader) (int64, error) {
 		}
 	}
 	return total, nil
+}
+
+// abortIfStalled makes the coming Close reset the connection when err is
+// the send timeout, so the kernel drops the unsent data at once instead of
+// keeping the orphaned socket's buffers for a reader that does not read.
+func (c *Conn) abortIfStalled(err error) {
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		return
+	}
+	if l, ok := c.Conn.(interface{ SetLinger(int) error }); ok {
+		_ = l.SetLinger(0)
+	}
 }
 
 // CloseWrite half-closes the connection if the underlying one can.
