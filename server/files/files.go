@@ -12,17 +12,22 @@
 // not special): HTML by default, JSON when the Accept header names
 // application/json.
 //
-// Small files (up to Options.CacheMaxFile, 64 KiB by default) are served
-// from memory: their bytes and precomputed headers are cached, up to
-// Options.CacheBytes (8 MiB by default) in all, evicting at random. Every
-// hit is revalidated before it is served, with one fstatat (not following
-// symlinks) through the root for each directory on the path (same
-// directory inode, still not a symlink) and one for the file (same device,
-// inode, mode, size, mtime and ctime): a file changed, replaced, renamed or
-// deleted on disk is seen by the next request, with no open, read or close
-// on a hit. A file whose ctime is under 2 s old when read is not cached, so
-// that changes within one timestamp granule cannot go unseen. Larger files
-// are sent with sendfile.
+// Performance design. Small regular files (up to Options.CacheMaxFile,
+// 64 KiB by default) are served from memory: their bytes and precomputed
+// headers (ETag, Last-Modified, Content-Type, Content-Length, the sandbox
+// CSP), at most Options.CacheBytes (8 MiB) in all; a full cache admits a
+// new file one time in 16, evicting at random. A hit is revalidated on
+// every request, with no open, read or close: one fstatat through the
+// root, not following symlinks, per directory on the path (same inode,
+// still a directory) and one for the file (same device, inode, mode, size,
+// mtime and ctime). So a file changed, replaced, renamed or deleted on disk
+// is seen by the very next request, and a path that now leaves the root
+// is refused as before. Files whose ctime is under 2 s old are served but
+// not cached, so that two changes within one timestamp granule cannot go
+// unseen. Plain GET/HEAD hits skip http.ServeContent and allocate nothing;
+// ranges and conditionals other than an exact If-None-Match go through
+// http.ServeContent on the cached bytes. Larger files are sent with
+// sendfile from offset 0, after the headers.
 package files
 
 import (
