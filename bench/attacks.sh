@@ -11,7 +11,7 @@
 #
 # Attacks (each bounded in time and count; all traffic to 127.0.0.1):
 #   header-bomb   50 connections, each sending a 1 MB header that never ends
-#   conn-flood    300 connections (limit 256) holding unfinished requests for 5 s
+#   conn-flood    300 connections (limit 256) holding unfinished requests for 5 s (slowloris)
 #   stalled       100 clients that request a 32 MB file and never read (cut after SEND_TIMEOUT)
 #   listing       10 concurrent GETs and 10 HEADs of a directory of 20,000 entries
 #   ranges        50 requests of 200 tiny parts and 50 of 100 overlapping 1 MB parts
@@ -167,16 +167,21 @@ def conn_flood():
         except OSError as e:
             first[type(e).__name__] = first.get(type(e).__name__, 0) + 1
     time.sleep(5)
-    rejected = 0
+    rejected = closed = 0
     for s in socks:
         s.setblocking(False)
         try:
-            if s.recv(100).startswith(b"HTTP/1.1 503"):
+            got = s.recv(100)
+            if got.startswith(b"HTTP/1.1 503"):
                 rejected += 1
-        except OSError:
+            elif got == b"":
+                closed += 1
+        except BlockingIOError:
             pass
+        except OSError:
+            closed += 1
         s.close()
-    return "300 held, %d answered 503 at once, errors %s" % (rejected, first)
+    return "300 held: %d displaced (closed by the server), %d answered 503, errors %s" % (closed, rejected, first)
 
 def stalled():
     socks, base = [], fds()
