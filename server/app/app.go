@@ -73,8 +73,8 @@ func methodNotAllowed(w http.ResponseWriter, _ *http.Request) {
 }
 
 // closeIfBody closes the connection after answering a request that has a
-// body framed by Transfer-Encoding (net/http has then already dropped any
-// Content-Length beside it). RFC 9112 section 6.3 requires closing after
+// body: framed by Transfer-Encoding (net/http has then already dropped any
+// Content-Length beside it) or by a non-zero Content-Length. RFC 9112 section 6.3 requires closing after
 // a request with both; GET and HEAD never need a body, so no client loses
 // anything, and a smuggled second request is never read.
 func closeIfBody(next http.Handler) http.Handler {
