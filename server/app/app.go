@@ -73,8 +73,8 @@ func methodNotAllowed(w http.ResponseWriter, _ *http.Request) {
 }
 
 // closeIfBody closes the connection after answering a request that has a
-// body framed by Transfer-Encoding (net/http has then already dropped any
-// Content-Length beside it). RFC 9112 section 6.3 requires closing after
+// body: framed by Transfer-Encoding (net/http has then already dropped any
+// Content-Length beside it) or by a non-zero Content-Length. RFC 9112 section 6.3 requires closing after
 // a request with both; GET and HEAD never need a body, so no client loses
 // anything, and a smuggled second request is never read.
 func closeIfBody(next http.Handler) http.Handler {
@@ -109,6 +109,19 @@ func withDefaultLimits(cfg config.Config) config.Config {
 }
 
 type forceKey struct{}
+
+type connKey struct{}
+
+// markBusy marks the request's connection busy while next serves it, so
+// that the connection limit never displaces it (see limits.Listener).
+func markBusy(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c, ok := r.Context().Value(connKey{}).(net.Conn); ok {
+			defer limits.Busy(c)()
+		}
+		next.ServeHTTP(w, r)
+	})
+}
 
 // Force returns the force context WithForce put in ctx, if any.
 func Force(ctx context.Context) (context.Context, bool) {
@@ -154,12 +167,14 @@ func run(ctx context.Context, cfg config.Config, ln net.Listener, logger *slog.L
 	if wrap != nil {
 		handler = wrap(handler)
 	}
+	handler = markBusy(handler)
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: ReadHeaderTimeout,
 		ReadTimeout:       ReadTimeout,
 		IdleTimeout:       IdleTimeout,
 		MaxHeaderBytes:    cfg.MaxHeaderBytes,
+		ConnContext:       func(ctx context.Context, c net.Conn) context.Context { return context.WithValue(ctx, connKey{}, c) },
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 

@@ -159,25 +159,48 @@ func TestHeaderBomb(t *testing.T) {
 	}
 }
 
-// TestConnectionLimit: connections over -max-conns are answered 503 and
-// closed at once, hold no fd, and a freed place is usable again.
-func TestConnectionLimit(t *testing.T) {
+// TestConnectionLimitSlowloris: connections that never finish their
+// request cannot lock out a normal client: a new connection takes the
+// place of the oldest one that is not serving a request.
+func TestConnectionLimitSlowloris(t *testing.T) {
 	const maxConns = 4
 	s := startWith(t, options{edit: func(c *config.Config) { c.MaxConns = maxConns }})
-	var held []net.Conn
-	for range maxConns {
+	baseline := openFDs(t)
+	for range 20 {
 		c, err := net.DialTimeout("tcp", s.addr, waitLimit)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer c.Close()
-		// An unfinished request: the server holds the connection.
 		if _, err := io.WriteString(c, "GET /hello.txt HTTP/1.1\r\nHost: x\r\n"); err != nil {
 			t.Fatal(err)
 		}
-		held = append(held, c)
 	}
-	time.Sleep(100 * time.Millisecond) // let the server accept them all
+	// 20 client fds, and at most maxConns on the server's side (2 spare
+	// for the runtime's own); without the limit it would be 40.
+	time.Sleep(200 * time.Millisecond)
+	if got := openFDs(t) - baseline; got > 20+maxConns+2 {
+		t.Errorf("%d fds for 20 slowloris connections, want at most %d", got, 20+maxConns+2)
+	}
+	for range 5 {
+		st, _, body, err := fetch("GET", "http://"+s.addr+"/hello.txt", nil)
+		if err != nil || st != 200 || body != "hello" {
+			t.Fatalf("normal client during slowloris: %d %q %v", st, body, err)
+		}
+	}
+}
+
+// TestConnectionLimitBusy: with every place serving a request, more
+// connections are answered 503 and closed at once, hold no fd, and a freed
+// place is usable again.
+func TestConnectionLimitBusy(t *testing.T) {
+	const maxConns = 4
+	entered, release := make(chan struct{}, maxConns), make(chan struct{})
+	s := startWith(t, options{edit: func(c *config.Config) { c.MaxConns = maxConns }, wrap: holdWrapper(entered, release)})
+	var replies []<-chan reply
+	for range maxConns {
+		replies = append(replies, startHeld(t, s.addr, entered))
+	}
 	baseline := openFDs(t)
 	for i := range 50 {
 		c, err := net.DialTimeout("tcp", s.addr, waitLimit)
@@ -191,18 +214,14 @@ func TestConnectionLimit(t *testing.T) {
 		c.Close()
 	}
 	waitFDs(t, baseline, waitLimit)
-
-	held[0].Close()
-	deadline := time.Now().Add(waitLimit)
-	for {
-		st, _, body, err := fetch("GET", "http://"+s.addr+"/hello.txt", nil)
-		if err == nil && st == 200 && body == "hello" {
-			break
+	close(release)
+	for _, r := range replies {
+		if got := <-r; got.err != nil || got.status != 200 {
+			t.Errorf("held request: %d %v", got.status, got.err)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after freeing a place: %d %q %v", st, body, err)
-		}
-		time.Sleep(20 * time.Millisecond)
+	}
+	if st, _, body, err := fetch("GET", "http://"+s.addr+"/hello.txt", nil); err != nil || st != 200 || body != "hello" {
+		t.Errorf("after the held requests: %d %q %v", st, body, err)
 	}
 }
 

@@ -59,8 +59,8 @@ const (
 	// DefaultMaxHeaderBytes bounds a request's line and headers (net/http
 	// adds 4 KiB of slack). nginx's default buffers allow 8 KiB per line.
 	DefaultMaxHeaderBytes = 16 << 10
-	// DefaultMaxConns bounds open client connections; more are answered
-	// 503 and closed.
+	// DefaultMaxConns bounds open client connections; at the limit a new
+	// one displaces the oldest not serving a request, or is answered 503.
 	DefaultMaxConns = 256
 	// DefaultSendTimeout is how long one write to a client may make no
 	// progress before the connection is closed (nginx's send_timeout).

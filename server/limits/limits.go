@@ -30,33 +30,105 @@ const rejectTimeout = 100 * time.Millisecond
 
 // Listener wraps ln so that at most maxConns accepted connections are
 // open at once, and every write to a connection must make progress within
-// sendTimeout. A connection accepted over the limit is answered 503 and
-// closed at once, so clients fail fast instead of queueing unseen in the
-// kernel's backlog.
+// sendTimeout.
+//
+// When all places are taken, a new connection takes the place of the
+// oldest one that is not busy (see Busy): one still sending its request
+// headers (slowloris) or idle between keep-alive requests. Only when every
+// connection is busy is the new one answered 503 and closed at once, so
+// clients fail fast instead of queueing unseen in the kernel's backlog.
+// Connections busy for long are bounded by the send timeout.
 func Listener(ln net.Listener, maxConns int, sendTimeout time.Duration) net.Listener {
-	return &listener{Listener: ln, sem: make(chan struct{}, maxConns), sendTimeout: sendTimeout}
+	return &listener{Listener: ln, max: maxConns, sendTimeout: sendTimeout, open: map[*Conn]struct{}{}}
 }
 
 type listener struct {
 	net.Listener
-	sem         chan struct{}
+	max         int
 	sendTimeout time.Duration
+
+	mu   sync.Mutex
+	open map[*Conn]struct{}
 }
 
 func (l *listener) Accept() (net.Conn, error) {
 	for {
-		c, err := l.Listener.Accept()
+		nc, err := l.Listener.Accept()
 		if err != nil {
 			return nil, err
 		}
-		select {
-		case l.sem <- struct{}{}:
-			return &Conn{Conn: c, sendTimeout: l.sendTimeout, release: func() { <-l.sem }}, nil
-		default:
-			_ = c.SetWriteDeadline(time.Now().Add(rejectTimeout))
-			_, _ = io.WriteString(c, rejectResponse)
-			_ = c.Close()
+		c := &Conn{Conn: nc, sendTimeout: l.sendTimeout, l: l, idleSince: time.Now()}
+		l.mu.Lock()
+		var victim *Conn
+		if len(l.open) >= l.max {
+			victim = l.oldestIdleLocked()
+			if victim != nil {
+				delete(l.open, victim)
+			}
 		}
+		admitted := len(l.open) < l.max
+		if admitted {
+			l.open[c] = struct{}{}
+		}
+		l.mu.Unlock()
+		if victim != nil {
+			_ = victim.Conn.Close() // its server goroutine sees the error and closes it too
+		}
+		if admitted {
+			return c, nil
+		}
+		_ = nc.SetWriteDeadline(time.Now().Add(rejectTimeout))
+		_, _ = io.WriteString(nc, rejectResponse)
+		_ = nc.Close()
+	}
+}
+
+// oldestIdleLocked returns the open connection that has not been busy for
+// the longest time, or nil if all are busy. l.mu is held.
+func (l *listener) oldestIdleLocked() *Conn {
+	var oldest *Conn
+	for c := range l.open {
+		if c.busy > 0 {
+			continue
+		}
+		if oldest == nil || c.idleSince.Before(oldest.idleSince) {
+			oldest = c
+		}
+	}
+	return oldest
+}
+
+// Open returns how many connections ln (made by Listener) holds open.
+func Open(ln net.Listener) int {
+	l, ok := ln.(*listener)
+	if !ok {
+		return -1
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.open)
+}
+
+// Busy marks c (a connection from Listener, e.g. from
+// http.Server.ConnContext) as serving a request until the returned
+// function is called: it cannot be displaced then. Other connections are
+// ignored.
+func Busy(c net.Conn) (done func()) {
+	lc, ok := c.(*Conn)
+	if !ok || lc.l == nil {
+		return func() {}
+	}
+	l := lc.l
+	l.mu.Lock()
+	lc.busy++
+	l.mu.Unlock()
+	return func() {
+		l.mu.Lock()
+		lc.busy--
+		if lc.busy == 0 {
+			lc.idleSince = time.Now()
+		}
+		l.mu.Unlock()
 	}
 }
 
@@ -66,8 +138,12 @@ func (l *listener) Accept() (net.Conn, error) {
 type Conn struct {
 	net.Conn
 	sendTimeout time.Duration
-	release     func()
+	l           *listener // nil outside a Listener
 	once        sync.Once
+
+	// guarded by l.mu
+	busy      int
+	idleSince time.Time
 }
 
 // NewConn returns c with writes bounded by sendTimeout, outside any
@@ -162,8 +238,12 @@ func (c *Conn) CloseWrite() error {
 // Close closes the connection and frees its place under the limit.
 func (c *Conn) Close() error {
 	err := c.Conn.Close()
-	if c.release != nil {
-		c.once.Do(c.release)
+	if c.l != nil {
+		c.once.Do(func() {
+			c.l.mu.Lock()
+			delete(c.l.open, c)
+			c.l.mu.Unlock()
+		})
 	}
 	return err
 }

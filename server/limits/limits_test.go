@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -107,10 +108,12 @@ func TestReadFromMovingReaderCompletes(t *testing.T) {
 	}
 }
 
-func TestListenerRejectsOverLimit(t *testing.T) {
+func TestListenerRejectsOverLimitWhenAllBusy(t *testing.T) {
 	ln := listen(t, 2, time.Second)
 	first, _ := pair(t, ln)
-	pair(t, ln)
+	second, _ := pair(t, ln)
+	doneFirst, doneSecond := Busy(first), Busy(second)
+	defer doneSecond()
 	go func() { _, _ = ln.Accept() }() // keeps accepting (and rejecting)
 	c, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
@@ -122,10 +125,34 @@ func TestListenerRejectsOverLimit(t *testing.T) {
 	if line != "HTTP/1.1 503 Service Unavailable\r\n" {
 		t.Errorf("third connection got %q, want a 503", line)
 	}
+	doneFirst()
 	// Closing twice frees one place only.
 	first.Close()
 	first.Close()
-	if got := len(ln.(*listener).sem); got != 1 {
+	if got := Open(ln); got != 1 {
 		t.Errorf("%d places taken after closing one of two, want 1", got)
+	}
+}
+
+func TestListenerDisplacesOldestIdle(t *testing.T) {
+	ln := listen(t, 2, time.Second)
+	oldest, oldestClient := pair(t, ln)
+	_ = oldest
+	time.Sleep(10 * time.Millisecond)
+	busy, busyClient := pair(t, ln)
+	defer Busy(busy)()
+	time.Sleep(10 * time.Millisecond)
+	newest, newestClient := pair(t, ln) // takes oldest's place
+	_ = newest
+	if got := Open(ln); got != 2 {
+		t.Errorf("%d connections open, want 2", got)
+	}
+	for name, c := range map[string]net.Conn{"oldest": oldestClient, "busy": busyClient, "newest": newestClient} {
+		_ = c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+		_, err := c.Read(make([]byte, 1))
+		closed := errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)
+		if closed != (name == "oldest") {
+			t.Errorf("%s connection: read %v, want closed only for the oldest idle one", name, err)
+		}
 	}
 }
