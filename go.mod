@@ -3,6 +3,7 @@ module github.com/cat-server/cat-server
 go 1.25.0
 
 require (
+	github.com/bazelbuild/buildtools v0.0.0-20240918101019-be1c24cc9a44
 	github.com/go-chi/chi/v5 v5.5.0
 	github.com/google/go-cmp v0.7.0
 	github.com/google/go-containerregistry v0.22.1

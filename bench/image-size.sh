@@ -27,8 +27,8 @@ if ! command -v python3 >/dev/null; then
   exit 2
 fi
 
-echo "== tools/bazel build //image $*" >&2
-tools/bazel build //image "$@" >&2
+echo "== tools/bazel build //image //image:image.digest $*" >&2
+tools/bazel build //image //image:image.digest "$@" >&2
 bin=$(tools/bazel info bazel-bin "$@" 2>/dev/null)
 layout="$bin/image/image"
 if [ ! -f "$layout/index.json" ]; then
@@ -87,6 +87,6 @@ verdict() {  # <bytes>
 }
 
 echo
-echo "image:        $(cat "$bin/image/image.digest")  ($layout)"
+echo "image:        $(cat "$bin/image/image.json.sha256")  ($layout)"
 echo "compressed:   $compressed bytes = $(mb "$compressed")   $(verdict "$compressed")"
 echo "uncompressed: $uncompressed bytes = $(mb "$uncompressed")   $(verdict "$uncompressed")"

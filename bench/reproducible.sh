@@ -46,9 +46,9 @@ build_digest() {
   if [ -n "$ob" ]; then
     # An idle server left behind by an interrupted run exits on its own.
     startup=(--output_base="$ob" --max_idle_secs=300)
-    cmd=(build --disk_cache= //image "$@")
+    cmd=(build --disk_cache= //image //image:image.digest "$@")
   else
-    cmd=(build //image "$@")
+    cmd=(build //image //image:image.digest "$@")
   fi
   start=$SECONDS
   if ! tools/bazel "${startup[@]}" "${cmd[@]}" >"$log" 2>&1; then
@@ -57,7 +57,7 @@ build_digest() {
     exit 2
   fi
   echo "    tools/bazel ${startup[*]}${startup[*]:+ }${cmd[*]}: $((SECONDS - start)) s" >&2
-  cat "$(tools/bazel "${startup[@]}" info bazel-bin "$@" 2>/dev/null)/image/image.digest"
+  cat "$(tools/bazel "${startup[@]}" info bazel-bin "$@" 2>/dev/null)/image/image.json.sha256"
 }
 
 uid2000=(--define uid=2000 --define gid=2000)

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -82,4 +83,75 @@ func TestPushToClosedPortFails(t *testing.T) {
 	if !strings.Contains(string(out), addr) {
 		t.Errorf("error output does not name the registry %s:\n%s", addr, out)
 	}
+}
+
+// TestPushIndex pushes //image:index with //image:push_index (flags in upstream's
+// `--repository=`/`--tag=` form) and checks the registry holds the built index with an
+// amd64 and an arm64 image, each runnable (config platform as announced).
+func TestPushIndex(t *testing.T) {
+	script, digestFile := os.Getenv("INDEX_PUSH_SCRIPT"), os.Getenv("INDEX_DIGEST_FILE")
+	if script == "" || digestFile == "" {
+		t.Skip("needs the index built by Bazel: run `tools/bazel test //image/pushtest`")
+	}
+	b, err := os.ReadFile(filepath.Join(os.Getenv("TEST_SRCDIR"), digestFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strings.TrimSpace(string(b))
+	script = filepath.Join(os.Getenv("TEST_SRCDIR"), script)
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	defer srv.Close()
+	repo := strings.TrimPrefix(srv.URL, "http://") + "/cat-server"
+
+	out, err := exec.Command(script, "--repository="+repo, "--tag=multi").CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s --repository=%s --tag=multi: %v\n%s", script, repo, err, out)
+	}
+	ref, err := name.ParseReference(repo + ":multi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := remote.Index(ref)
+	if err != nil {
+		t.Fatalf("reading the pushed index %s: %v", ref, err)
+	}
+	if d, _ := idx.Digest(); d.String() != want {
+		t.Errorf("%s has digest %s, want the built %s", ref, d, want)
+	}
+	m, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, desc := range m.Manifests {
+		img, err := idx.Image(desc.Digest)
+		if err != nil {
+			t.Fatalf("image %s: %v", desc.Digest, err)
+		}
+		cfg, err := img.ConfigFile()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Architecture != desc.Platform.Architecture {
+			t.Errorf("image %s announced as %s has config architecture %s", desc.Digest, desc.Platform, cfg.Architecture)
+		}
+		got = append(got, desc.Platform.String()+" user="+cfg.Config.User)
+	}
+	if diff := cmp.Diff([]string{"linux/amd64 user=1000:1000", "linux/arm64 user=1000:1000"}, got); diff != "" {
+		t.Errorf("index entries (-want +got):\n%s", diff)
+	}
+	for _, tag := range []string{"latest", "multi"} {
+		if _, err := remote.Head(mustParse(t, repo+":"+tag)); err != nil {
+			t.Errorf("tag %s: %v", tag, err)
+		}
+	}
+}
+
+func mustParse(t *testing.T, s string) name.Reference {
+	t.Helper()
+	r, err := name.ParseReference(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }

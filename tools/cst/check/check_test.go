@@ -9,7 +9,7 @@ import (
 
 	"github.com/cat-server/cat-server/tools/cst/config"
 	"github.com/cat-server/cat-server/tools/cst/imagefs"
-	ti "github.com/cat-server/cat-server/tools/cst/internal/testimage"
+	ti "github.com/cat-server/cat-server/tools/cst/testimage"
 	"github.com/cat-server/cat-server/tools/oci/ocilayout"
 	"github.com/google/go-cmp/cmp"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -52,25 +52,33 @@ func TestMetadata(t *testing.T) {
 		{"user ok", `user: "65532"`, []string{"PASS c.yaml: metadataTest: user"}},
 		{"wrong user", `user: nonroot`, []string{`FAIL c.yaml: metadataTest: user: expected "nonroot", got "65532"`}},
 		{
-			"exposed ports with and without protocol",
-			`exposedPorts: ["8080", "8080/tcp", "9090", "9090/udp", "7070/tcp", "8080/udp", "443"]`,
+			"exposed ports: the protocol is stripped, as upstream's drivers do",
+			`exposedPorts: ["8080", "8080/tcp", "9090", "9090/udp", "7070", "443"]`,
 			[]string{
 				"PASS c.yaml: metadataTest: exposedPorts[8080]",
-				"PASS c.yaml: metadataTest: exposedPorts[8080/tcp]",
+				`FAIL c.yaml: metadataTest: exposedPorts[8080/tcp]: expected port 8080/tcp to be exposed, got exposed ports [7070 8080 9090] (ports are compared without their protocol, as container-structure-test does: write "8080")`,
 				"PASS c.yaml: metadataTest: exposedPorts[9090]",
-				"PASS c.yaml: metadataTest: exposedPorts[9090/udp]",
-				"PASS c.yaml: metadataTest: exposedPorts[7070/tcp]",
-				"FAIL c.yaml: metadataTest: exposedPorts[8080/udp]: expected port 8080/udp to be exposed, got exposed ports [7070 8080/tcp 9090/udp]",
-				"FAIL c.yaml: metadataTest: exposedPorts[443]: expected port 443 to be exposed, got exposed ports [7070 8080/tcp 9090/udp]",
+				`FAIL c.yaml: metadataTest: exposedPorts[9090/udp]: expected port 9090/udp to be exposed, got exposed ports [7070 8080 9090] (ports are compared without their protocol, as container-structure-test does: write "9090")`,
+				"PASS c.yaml: metadataTest: exposedPorts[7070]",
+				"FAIL c.yaml: metadataTest: exposedPorts[443]: expected port 443 to be exposed, got exposed ports [7070 8080 9090]",
 			},
 		},
 		{
-			"extra exposed port vs unexposedPorts",
-			`unexposedPorts: ["22", "9090/tcp", "8080"]`,
+			"unexposedPorts: a port with a protocol never matches",
+			`unexposedPorts: ["22", "9090/udp", "8080"]`,
 			[]string{
 				"PASS c.yaml: metadataTest: unexposedPorts[22]",
-				"PASS c.yaml: metadataTest: unexposedPorts[9090/tcp]",
-				"FAIL c.yaml: metadataTest: unexposedPorts[8080]: expected port 8080 not to be exposed, got exposed ports [7070 8080/tcp 9090/udp]",
+				"PASS c.yaml: metadataTest: unexposedPorts[9090/udp]",
+				"FAIL c.yaml: metadataTest: unexposedPorts[8080]: expected port 8080 not to be exposed, got exposed ports [7070 8080 9090]",
+			},
+		},
+		{"empty user and workdir are not checked", "user: \"\"\nworkdir: \"\"", nil},
+		{
+			"unboundEnvVars",
+			"unboundEnvVars:\n  - {key: DEBUG}\n  - {key: LANG}",
+			[]string{
+				"PASS c.yaml: metadataTest: unboundEnvVars[DEBUG]",
+				`FAIL c.yaml: metadataTest: unboundEnvVars[LANG]: expected no LANG in the image env, got LANG="C.UTF-8"`,
 			},
 		},
 		{
@@ -189,29 +197,61 @@ func TestFileExistence(t *testing.T) {
 		{"opaque whiteout deletes", "{name: no old pem, path: /etc/ssl/old.pem, shouldExist: false}", []string{"PASS c.yaml: no old pem"}},
 		{"opaque dir keeps its own layer", "{name: new pem, path: /etc/ssl/new.pem}", []string{"PASS c.yaml: new pem"}},
 		{"whited-out file expected", "{name: shadow, path: /etc/shadow}", []string{"FAIL c.yaml: shadow: shouldExist: expected /etc/shadow to exist, got nothing at that path in the merged filesystem"}},
-		{"present but should not exist", "{name: no su, path: /usr/bin/su, shouldExist: false}", []string{"FAIL c.yaml: no su: shouldExist: expected /usr/bin/su not to exist, got -rwsr-xr-x /usr/bin/su"}},
-		{"sticky dir", "{name: tmp, path: /tmp, permissions: drwxrwxrwt}", []string{"PASS c.yaml: tmp"}},
-		{"sticky dir in Go's format", "{name: tmp, path: /tmp, permissions: dtrwxrwxrwx}", []string{"PASS c.yaml: tmp"}},
-		{"setuid", "{name: su, path: /usr/bin/su, permissions: -rwsr-xr-x}", []string{"PASS c.yaml: su"}},
-		{"setuid missing in expectation", "{name: su, path: /usr/bin/su, permissions: -rwxr-xr-x}", []string{`FAIL c.yaml: su: permissions: expected "-rwxr-xr-x", got "-rwsr-xr-x" (mode 4755)`}},
-		{"wrong permissions", "{name: tmp, path: /tmp, permissions: drwxr-xr-x}", []string{`FAIL c.yaml: tmp: permissions: expected "drwxr-xr-x", got "drwxrwxrwt" (mode 1777)`}},
+		{"present but should not exist", "{name: no su, path: /usr/bin/su, shouldExist: false}", []string{"FAIL c.yaml: no su: shouldExist: expected /usr/bin/su not to exist, got urwxr-xr-x /usr/bin/su"}},
+		{"sticky dir in ls notation fails", "{name: tmp, path: /tmp, permissions: drwxrwxrwt}", []string{`FAIL c.yaml: tmp: permissions: expected "drwxrwxrwt", got "dtrwxrwxrwx" (mode 1777); the expected value is ls notation, container-structure-test compares Go's FileMode notation`}},
+		{"sticky dir in Go's notation", "{name: tmp, path: /tmp, permissions: dtrwxrwxrwx}", []string{"PASS c.yaml: tmp"}},
+		{"setuid in Go's notation", "{name: su, path: /usr/bin/su, permissions: urwxr-xr-x}", []string{"PASS c.yaml: su"}},
+		{"setuid missing in expectation", "{name: su, path: /usr/bin/su, permissions: -rwxr-xr-x}", []string{`FAIL c.yaml: su: permissions: expected "-rwxr-xr-x", got "urwxr-xr-x" (mode 4755)`}},
+		{"wrong permissions", "{name: tmp, path: /tmp, permissions: drwxr-xr-x}", []string{`FAIL c.yaml: tmp: permissions: expected "drwxr-xr-x", got "dtrwxrwxrwx" (mode 1777)`}},
+		{"regular file: ls and Go notation agree", "{name: passwd, path: /etc/passwd, permissions: -rw-r--r--}", []string{"PASS c.yaml: passwd"}},
 		{"uid gid", "{name: app, path: /app/cat-server, uid: 0, gid: 65532}", []string{"PASS c.yaml: app"}},
 		{
 			"wrong uid gid", "{name: app, path: /app/cat-server, uid: 65532, gid: 0}",
 			[]string{"FAIL c.yaml: app: uid: expected 65532, got 0", "FAIL c.yaml: app: gid: expected 0, got 65532"},
 		},
 		{"uid 0 is checked", "{name: cfg, path: /app/config.yaml, uid: 0}", []string{"FAIL c.yaml: cfg: uid: expected 0, got 65532"}},
+		{"uid and gid -1 are not checked", "{name: cfg, path: /app/config.yaml, uid: -1, gid: -1}", []string{"PASS c.yaml: cfg"}},
+		{"gid checked when uid is -1", "{name: cfg, path: /app/config.yaml, uid: -1, gid: 0}", []string{"FAIL c.yaml: cfg: gid: expected 0, got 65532"}},
+		{"uid -2 is a value", "{name: cfg, path: /app/config.yaml, uid: -2}", []string{"FAIL c.yaml: cfg: uid: expected -2, got 65532"}},
+		{"unknown isExecutableBy", "{name: app, path: /app/cat-server, isExecutableBy: everyone}", []string{"FAIL c.yaml: app: isExecutableBy: everyone not recognised as a valid option (owner, group, other, any)"}},
+		{"relative path from /", "{name: passwd, path: etc/passwd}", []string{"PASS c.yaml: passwd"}},
 		{"executable by owner", "{name: app, path: /app/cat-server, isExecutableBy: owner}", []string{"PASS c.yaml: app"}},
 		{"executable by group", "{name: app, path: /app/cat-server, isExecutableBy: group}", []string{"PASS c.yaml: app"}},
 		{"executable by any", "{name: app, path: /app/cat-server, isExecutableBy: any}", []string{"PASS c.yaml: app"}},
 		{"not executable by other", "{name: app, path: /app/cat-server, isExecutableBy: other}", []string{"FAIL c.yaml: app: isExecutableBy: expected /app/cat-server executable by other, got -rwxr-x---"}},
+		{"a symlink is executable by any (its own mode)", "{name: current, path: /app/current, isExecutableBy: any}", []string{"PASS c.yaml: current"}},
 		{"not executable at all", "{name: cfg, path: /app/config.yaml, isExecutableBy: any}", []string{"FAIL c.yaml: cfg: isExecutableBy: expected /app/config.yaml executable by any, got -rw-r-----"}},
-		{"symlink followed", "{name: current, path: /app/current, permissions: -rwxr-x---}", []string{"PASS c.yaml: current"}},
-		{"symlink itself", "{name: current, path: /app/current, permissions: lrwxrwxrwx}", []string{"PASS c.yaml: current"}},
+		{"symlink not followed", "{name: current, path: /app/current, permissions: -rwxr-x---}", []string{`FAIL c.yaml: current: permissions: expected "-rwxr-x---", got "Lrwxrwxrwx" (mode 0777)`}},
+		{"symlink itself, Go's notation", "{name: current, path: /app/current, permissions: Lrwxrwxrwx}", []string{"PASS c.yaml: current"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := parse(t, "fileExistenceTests:\n  - "+tc.yaml)
 			got := lines(FileExistence("c.yaml", c.FileExistenceTests, root))
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestFileExistenceEnvAndDriver(t *testing.T) {
+	root := fsOf(t, fsImage(t))
+	env := EnvMap([]string{"APP=/app", "HOME=/root"}, []config.EnvVar{{Key: "HOME", Value: "/etc"}})
+	for _, tc := range []struct {
+		name, yaml string
+		opts       FileOptions
+		want       []string
+	}{
+		{"$VAR from the image env", "{name: bin, path: $APP/cat-server}", FileOptions{Env: env}, []string{"PASS c.yaml: bin"}},
+		{"${VAR}, globalEnvVars over the image env", "{name: pw, path: '${HOME}/passwd'}", FileOptions{Env: env}, []string{"PASS c.yaml: pw"}},
+		{"unset var expands to nothing", "{name: pw, path: $NOPE/etc/passwd}", FileOptions{Env: env}, []string{"PASS c.yaml: pw"}},
+		{"expanded path shown on failure", "{name: x, path: $APP/nope}", FileOptions{Env: env}, []string{"FAIL c.yaml: x: shouldExist: expected $APP/nope (/app/nope) to exist, got nothing at that path in the merged filesystem"}},
+		{"tar driver cannot check ownership", "{name: app, path: /app/cat-server, uid: 0}", FileOptions{NoOwnership: true}, []string{"FAIL c.yaml: app: uid: the tar driver cannot check ownership of /app/cat-server (use driver docker, or leave uid and gid out)"}},
+		{"tar driver, ownership unchecked", "{name: app, path: /app/cat-server, uid: -1}", FileOptions{NoOwnership: true}, []string{"PASS c.yaml: app"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := parse(t, "fileExistenceTests:\n  - "+tc.yaml)
+			got := lines(FileExistenceWith("c.yaml", c.FileExistenceTests, root, tc.opts))
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("mismatch (-want +got):\n%s", diff)
 			}
@@ -384,5 +424,56 @@ func TestSummary(t *testing.T) {
 	}
 	if got := fmt.Sprint(Summary(nil)); got != "0 passed, 0 failed" {
 		t.Errorf("Summary(nil) = %q", got)
+	}
+}
+
+func TestLicenses(t *testing.T) {
+	img := ti.Image(t, v1.Config{}, ti.Layer(t,
+		ti.Dir("usr/share/doc/", 0o755),
+		ti.Dir("usr/share/doc/libc6/", 0o755),
+		ti.File("usr/share/doc/libc6/copyright", 0o644, "GNU Lesser General Public License"),
+		ti.Dir("usr/share/doc/libgnutls30/", 0o755), // allowed without a copyright file
+		ti.File("LICENSE", 0o644, "Apache License 2.0"),
+		ti.File("BAD", 0o644, "Licensed under the Affero GPL (agpl-3.0)"),
+	))
+	root := fsOf(t, img)
+	noDoc := fsOf(t, ti.Image(t, v1.Config{}, ti.Layer(t, ti.File("LICENSE", 0o644, "MIT"))))
+	withBadPkg := fsOf(t, ti.Image(t, v1.Config{}, ti.Layer(t,
+		ti.Dir("usr/share/doc/", 0o755),
+		ti.Dir("usr/share/doc/x/", 0o755),
+		ti.File("usr/share/doc/x/copyright", 0o644, "Do What The F*ck You Want To Public License (WTFPL)"),
+		ti.Dir("usr/share/doc/nolicense/", 0o755),
+	)))
+	for _, tc := range []struct {
+		name, yaml string
+		root       *imagefs.FS
+		want       []string
+	}{
+		{"debian packages", "{debian: true}", root, []string{"PASS c.yaml: licenseTests[0]"}},
+		{"files", "{files: [/LICENSE]}", root, []string{"PASS c.yaml: licenseTests[0]"}},
+		{"refused license in a file", "{files: [/LICENSE, /BAD]}", root, []string{"FAIL c.yaml: licenseTests[0]: files[1]: invalid license for /BAD: it contains AGPL"}},
+		{"missing file", "{files: [/NOPE]}", root, []string{"FAIL c.yaml: licenseTests[0]: files[0]: reading license file /NOPE: "}},
+		{"no /usr/share/doc", "{debian: true}", noDoc, []string{"FAIL c.yaml: licenseTests[0]: debian: reading directory /usr/share/doc: not a directory in the image"}},
+		{"refused and missing package licenses", "{debian: true}", withBadPkg, []string{
+			"FAIL c.yaml: licenseTests[0]: debian: reading license file /usr/share/doc/nolicense/copyright: ",
+			"FAIL c.yaml: licenseTests[0]: debian: invalid license for /usr/share/doc/x/copyright: it contains WTFPL",
+		}},
+		{"debian false checks nothing", "{debian: false}", noDoc, []string{"PASS c.yaml: licenseTests[0]"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := parse(t, "licenseTests:\n  - "+tc.yaml)
+			var got []string
+			for _, l := range lines(Licenses("c.yaml", c.LicenseTests, tc.root)) {
+				got = append(got, strings.Split(l, "\n")...)
+			}
+			if len(got) != len(tc.want) {
+				t.Fatalf("got %q, want %q", got, tc.want)
+			}
+			for i := range got {
+				if !strings.HasPrefix(strings.TrimSpace(got[i]), tc.want[i]) {
+					t.Errorf("line %d = %q, want prefix %q", i, got[i], tc.want[i])
+				}
+			}
+		})
 	}
 }

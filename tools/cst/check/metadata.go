@@ -40,6 +40,13 @@ func Metadata(file string, m *config.MetadataTest, cf *v1.ConfigFile) []Result {
 		env[k] = v
 	}
 	results = append(results, keyValues(file, name("envVars"), m.EnvVars, env, envKeys, "no %s in the image env (it has %s)")...)
+	for _, u := range m.UnboundEnvVars {
+		r := Result{File: file, Name: name("unboundEnvVars[" + u.Key + "]")}
+		if v, ok := env[u.Key]; ok {
+			r.fail("", fmt.Sprintf("no %s in the image env", u.Key), fmt.Sprintf("%s=%q", u.Key, v))
+		}
+		add(r)
+	}
 
 	var labelKeys []string
 	for k := range c.Labels {
@@ -48,21 +55,17 @@ func Metadata(file string, m *config.MetadataTest, cf *v1.ConfigFile) []Result {
 	sort.Strings(labelKeys)
 	results = append(results, keyValues(file, name("labels"), m.Labels, c.Labels, labelKeys, "no label %s on the image (it has %s)")...)
 
-	var ports []string
-	for p := range c.ExposedPorts {
-		ports = append(ports, p)
-	}
-	sort.Strings(ports)
+	ports := Ports(c.ExposedPorts)
 	for _, want := range m.ExposedPorts {
 		r := Result{File: file, Name: name("exposedPorts[" + want + "]")}
-		if len(matchingPorts(want, ports)) == 0 {
-			r.fail("", fmt.Sprintf("port %s to be exposed", want), "exposed ports "+list(ports))
+		if !slices.Contains(ports, want) {
+			r.fail("", fmt.Sprintf("port %s to be exposed", want), "exposed ports "+list(ports)+protocolHint(want))
 		}
 		add(r)
 	}
 	for _, notWant := range m.UnexposedPorts {
 		r := Result{File: file, Name: name("unexposedPorts[" + notWant + "]")}
-		if hits := matchingPorts(notWant, ports); len(hits) > 0 {
+		if slices.Contains(ports, notWant) {
 			r.fail("", fmt.Sprintf("port %s not to be exposed", notWant), "exposed ports "+list(ports))
 		}
 		add(r)
@@ -82,7 +85,7 @@ func Metadata(file string, m *config.MetadataTest, cf *v1.ConfigFile) []Result {
 		}
 		add(r)
 	}
-	if m.Workdir != nil {
+	if m.Workdir != nil && *m.Workdir != "" {
 		r := Result{File: file, Name: name("workdir")}
 		if *m.Workdir != c.WorkingDir {
 			r.fail("", fmt.Sprintf("%q", *m.Workdir), fmt.Sprintf("%q", c.WorkingDir))
@@ -110,7 +113,7 @@ func Metadata(file string, m *config.MetadataTest, cf *v1.ConfigFile) []Result {
 		add(r)
 	}
 
-	if m.User != nil {
+	if m.User != nil && *m.User != "" {
 		r := Result{File: file, Name: name("user")}
 		if *m.User != c.User {
 			got := fmt.Sprintf("%q", c.User)
@@ -146,22 +149,23 @@ func keyValues[T config.EnvVar | config.Label](file, field string, wants []T, ha
 	return results
 }
 
-// matchingPorts returns the image ports that want names. A port without a
-// protocol ("8080") matches any protocol; with one ("8080/tcp") only that
-// protocol. An image port without a protocol is tcp.
-func matchingPorts(want string, ports []string) []string {
-	wantNum, wantProto, hasProto := strings.Cut(want, "/")
-	var hits []string
-	for _, p := range ports {
-		num, proto, ok := strings.Cut(p, "/")
-		if !ok {
-			proto = "tcp"
-		}
-		if num == wantNum && (!hasProto || strings.EqualFold(proto, wantProto)) {
-			hits = append(hits, p)
-		}
+// Ports lists the image's exposed ports as container-structure-test's drivers
+// report them: without the protocol ("8080/tcp" is "8080"), sorted.
+func Ports(exposed map[string]struct{}) []string {
+	var ports []string
+	for p := range exposed {
+		num, _, _ := strings.Cut(p, "/")
+		ports = append(ports, num)
 	}
-	return hits
+	sort.Strings(ports)
+	return slices.Compact(ports)
+}
+
+func protocolHint(want string) string {
+	if strings.Contains(want, "/") {
+		return " (ports are compared without their protocol, as container-structure-test does: write \"" + strings.SplitN(want, "/", 2)[0] + "\")"
+	}
+	return ""
 }
 
 // compare reports whether got differs from want (a regex when isRegex).

@@ -1,9 +1,9 @@
 // Package config holds the two YAML schemas the cst runner reads, and parses
 // them strictly:
 //
-//   - the container-structure-test (CST) schema 2.0.0 (metadataTest,
-//     fileExistenceTests, fileContentTests, commandTests, globalEnvVars), so
-//     the same files stay valid for the upstream tool;
+//   - the container-structure-test (CST) schemas 1.0.0 and 2.0.0, with the keys
+//     and validation rules of CST v1.22.0 (pkg/types/v1, v2), so the same files
+//     stay valid for the upstream tool;
 //   - the project's own image checks (schemaVersion
 //     cat-server.image-checks/v1: size, healthcheck, noSetuidFiles, exposedPortsExactly), which
 //     CST's schema lacks.
@@ -26,21 +26,72 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// SchemaVersion is the only CST schema version this runner accepts.
-const SchemaVersion = "2.0.0"
+// SchemaVersion is the current CST schema version; SchemaVersionV1 is also accepted.
+const (
+	SchemaVersion   = "2.0.0"
+	SchemaVersionV1 = "1.0.0"
+)
 
-// Config is one CST config file (schema 2.0.0).
+// Config is one CST config file. A schema 1.0.0 file is read into the same shape:
+// its command lists become Command and Args; it has no metadataTest,
+// containerRunOptions, uid or gid.
 type Config struct {
-	SchemaVersion      string              `yaml:"schemaVersion"`
-	GlobalEnvVars      []EnvVar            `yaml:"globalEnvVars,omitempty"`
-	MetadataTest       *MetadataTest       `yaml:"metadataTest,omitempty"`
-	FileExistenceTests []FileExistenceTest `yaml:"fileExistenceTests,omitempty"`
-	FileContentTests   []FileContentTest   `yaml:"fileContentTests,omitempty"`
-	CommandTests       []CommandTest       `yaml:"commandTests,omitempty"`
+	SchemaVersion       string               `yaml:"schemaVersion"`
+	GlobalEnvVars       []EnvVar             `yaml:"globalEnvVars,omitempty"`
+	MetadataTest        *MetadataTest        `yaml:"metadataTest,omitempty"`
+	FileExistenceTests  []FileExistenceTest  `yaml:"fileExistenceTests,omitempty"`
+	FileContentTests    []FileContentTest    `yaml:"fileContentTests,omitempty"`
+	CommandTests        []CommandTest        `yaml:"commandTests,omitempty"`
+	LicenseTests        []LicenseTest        `yaml:"licenseTests,omitempty"`
+	ContainerRunOptions *ContainerRunOptions `yaml:"containerRunOptions,omitempty"`
+}
 
-	// Part of CST's schema but not implemented here: present → error.
-	LicenseTests        yaml.Node `yaml:"licenseTests,omitempty"`
-	ContainerRunOptions yaml.Node `yaml:"containerRunOptions,omitempty"`
+// configV1 is schema 1.0.0 (CST pkg/types/v1).
+type configV1 struct {
+	SchemaVersion      string                `yaml:"schemaVersion"`
+	GlobalEnvVars      []EnvVar              `yaml:"globalEnvVars,omitempty"`
+	CommandTests       []commandTestV1       `yaml:"commandTests,omitempty"`
+	FileExistenceTests []fileExistenceTestV1 `yaml:"fileExistenceTests,omitempty"`
+	FileContentTests   []FileContentTest     `yaml:"fileContentTests,omitempty"`
+	LicenseTests       []LicenseTest         `yaml:"licenseTests,omitempty"`
+}
+
+type commandTestV1 struct {
+	Name           string     `yaml:"name,omitempty"`
+	Setup          [][]string `yaml:"setup,omitempty"`
+	Teardown       [][]string `yaml:"teardown,omitempty"`
+	EnvVars        []EnvVar   `yaml:"envVars,omitempty"`
+	Command        []string   `yaml:"command,omitempty"`
+	ExpectedOutput []string   `yaml:"expectedOutput,omitempty"`
+	ExcludedOutput []string   `yaml:"excludedOutput,omitempty"`
+	ExpectedError  []string   `yaml:"expectedError,omitempty"`
+	ExcludedError  []string   `yaml:"excludedError,omitempty"`
+	ExitCode       int        `yaml:"exitCode,omitempty"`
+}
+
+type fileExistenceTestV1 struct {
+	Name        string `yaml:"name,omitempty"`
+	Path        string `yaml:"path,omitempty"`
+	ShouldExist *bool  `yaml:"shouldExist,omitempty"`
+	Permissions string `yaml:"permissions,omitempty"`
+}
+
+// LicenseTest checks Debian copyright files and/or given files for licenses CST
+// refuses (AGPL, WTFPL).
+type LicenseTest struct {
+	Debian bool     `yaml:"debian,omitempty"`
+	Files  []string `yaml:"files,omitempty"`
+}
+
+// ContainerRunOptions are the docker run options of commandTests' containers.
+type ContainerRunOptions struct {
+	User         string   `yaml:"user,omitempty"`
+	Privileged   bool     `yaml:"privileged,omitempty"`
+	TTY          bool     `yaml:"allocateTty,omitempty"`
+	EnvVars      []string `yaml:"envVars,omitempty"`
+	EnvFile      string   `yaml:"envFile,omitempty"`
+	Capabilities []string `yaml:"capabilities,omitempty"`
+	BindMounts   []string `yaml:"bindMounts,omitempty"`
 }
 
 // EnvVar is a key/value pair. IsRegex only matters in metadataTest.envVars.
@@ -59,9 +110,11 @@ type Label struct {
 
 // MetadataTest checks the image config. A nil pointer or nil slice means the
 // field was absent from the YAML and is not checked; a present-but-empty
-// entrypoint or cmd ([]) means the image's must be empty.
+// entrypoint or cmd ([]) means the image's must be empty; an empty workdir or
+// user is not checked (as upstream).
 type MetadataTest struct {
 	EnvVars          []EnvVar  `yaml:"envVars,omitempty"`
+	UnboundEnvVars   []EnvVar  `yaml:"unboundEnvVars,omitempty"`
 	Labels           []Label   `yaml:"labels,omitempty"`
 	ExposedPorts     []string  `yaml:"exposedPorts,omitempty"`
 	UnexposedPorts   []string  `yaml:"unexposedPorts,omitempty"`
@@ -73,7 +126,8 @@ type MetadataTest struct {
 	User             *string   `yaml:"user,omitempty"`
 }
 
-// FileExistenceTest checks one path of the merged image filesystem.
+// FileExistenceTest checks one path of the merged image filesystem. UID and GID
+// nil or -1 are not checked (upstream's default is -1).
 type FileExistenceTest struct {
 	Name           string `yaml:"name,omitempty"`
 	Path           string `yaml:"path,omitempty"`
@@ -119,8 +173,15 @@ type Error struct {
 
 func (e *Error) Error() string { return strings.Join(e.Problems, "\n") }
 
-// Load reads and validates the CST config file at file.
+// Load reads and validates the CST config file at file. As upstream, the name must
+// end in .yaml, .yml or .json; a .json file's unknown keys are ignored (upstream decodes
+// JSON with encoding/json), a YAML file's are errors.
 func Load(file string) (*Config, error) {
+	switch path.Ext(file) {
+	case ".yaml", ".yml", ".json":
+	default:
+		return nil, &Error{File: file, Problems: []string{file + ": Please provide valid JSON or YAML config file (.yaml, .yml or .json)"}}
+	}
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil, err
@@ -130,25 +191,30 @@ func Load(file string) (*Config, error) {
 
 // Parse decodes and validates a CST config; name is used in error messages.
 func Parse(name string, data []byte) (*Config, error) {
+	var head struct {
+		SchemaVersion string `yaml:"schemaVersion"`
+	}
+	if err := yaml.Unmarshal(data, &head); err != nil {
+		return nil, yamlError(name, err)
+	}
 	var c Config
-	p, err := start(name, data, &c)
-	if err != nil {
-		return nil, err
-	}
-	switch c.SchemaVersion {
-	case SchemaVersion:
-	case "":
-		p.add(nil, "schemaVersion is missing, want %q", SchemaVersion)
-	default:
-		p.add(path_("schemaVersion"), "schemaVersion is %q, want %q", c.SchemaVersion, SchemaVersion)
-	}
-	for _, unsupported := range []struct {
-		key  string
-		node *yaml.Node
-	}{{"licenseTests", &c.LicenseTests}, {"containerRunOptions", &c.ContainerRunOptions}} {
-		if unsupported.node.Kind != 0 {
-			p.add(path_(unsupported.key), "%s is part of CST's schema but this runner does not support it", unsupported.key)
+	var p *problems
+	var err error
+	switch head.SchemaVersion {
+	case SchemaVersionV1:
+		var v1 configV1
+		if p, err = start(name, data, &v1); err != nil {
+			return nil, err
 		}
+		c = fromV1(v1)
+	case SchemaVersion:
+		if p, err = start(name, data, &c); err != nil {
+			return nil, err
+		}
+	case "":
+		return nil, &Error{File: name, Problems: []string{fmt.Sprintf("%s: schemaVersion is missing, want %q or %q", name, SchemaVersion, SchemaVersionV1)}}
+	default:
+		return nil, &Error{File: name, Problems: []string{fmt.Sprintf("%s: schemaVersion is %q, want %q or %q", name, head.SchemaVersion, SchemaVersion, SchemaVersionV1)}}
 	}
 	p.envVars(path_("globalEnvVars"), c.GlobalEnvVars, false)
 	if m := c.MetadataTest; m != nil {
@@ -162,38 +228,25 @@ func Parse(name string, data []byte) (*Config, error) {
 				p.regex(append(at, "value"), l.Value)
 			}
 		}
-		for _, f := range []struct {
-			key   string
-			ports []string
-		}{{"exposedPorts", m.ExposedPorts}, {"unexposedPorts", m.UnexposedPorts}} {
-			for i, port := range f.ports {
-				if !validPort(port) {
-					p.add(path_("metadataTest", f.key, i), "%q is not a port: want NUMBER or NUMBER/PROTOCOL, e.g. \"8080\" or \"8080/tcp\"", port)
-				}
+		for i, port := range m.ExposedPorts {
+			if port == "" {
+				p.add(path_("metadataTest", "exposedPorts", i), "Port cannot be empty")
 			}
 		}
+		for i, v := range m.Volumes {
+			if v == "" {
+				p.add(path_("metadataTest", "volumes", i), "Volume cannot be empty")
+			}
+		}
+		p.envVars(path_("metadataTest", "unboundEnvVars"), m.UnboundEnvVars, false)
 	}
 	for i, t := range c.FileExistenceTests {
 		at := path_("fileExistenceTests", i)
-		p.nameAndPath(at, t.Name, t.Path)
-		if t.Permissions != "" && !lsPermissions.MatchString(t.Permissions) && !goPermissions.MatchString(t.Permissions) {
-			p.add(append(at, "permissions"), "%q is not a permission string: want ls style like \"-rwxr-xr-x\", \"drwxrwxrwt\", \"-rwsr-xr-x\" (or Go's os.FileMode style like \"urwxr-xr-x\")", t.Permissions)
-		}
-		switch t.IsExecutableBy {
-		case "", "owner", "group", "other", "any":
-		default:
-			p.add(append(at, "isExecutableBy"), "isExecutableBy is %q, want one of owner, group, other, any", t.IsExecutableBy)
-		}
-		if t.UID != nil && *t.UID < 0 {
-			p.add(append(at, "uid"), "uid is %d, want >= 0", *t.UID)
-		}
-		if t.GID != nil && *t.GID < 0 {
-			p.add(append(at, "gid"), "gid is %d, want >= 0", *t.GID)
-		}
+		p.nameAndPath(at, t.Name, t.Path, true)
 	}
 	for i, t := range c.FileContentTests {
 		at := path_("fileContentTests", i)
-		p.nameAndPath(at, t.Name, t.Path)
+		p.nameAndPath(at, t.Name, t.Path, false)
 		p.regexes(append(at, "expectedContents"), t.ExpectedContents)
 		p.regexes(append(at, "excludedContents"), t.ExcludedContents)
 	}
@@ -216,6 +269,11 @@ func Parse(name string, data []byte) (*Config, error) {
 			}
 		}
 		p.envVars(append(at, "envVars"), t.EnvVars, false)
+		for j, v := range t.EnvVars {
+			if v.Value == "" {
+				p.add(append(at, "envVars", j), "Please provide non-empty keys and values for all specified env vars")
+			}
+		}
 		p.regexes(append(at, "expectedOutput"), t.ExpectedOutput)
 		p.regexes(append(at, "excludedOutput"), t.ExcludedOutput)
 		p.regexes(append(at, "expectedError"), t.ExpectedError)
@@ -227,13 +285,23 @@ func Parse(name string, data []byte) (*Config, error) {
 	return &c, nil
 }
 
-var (
-	lsPermissions = regexp.MustCompile(`^[-dlcbps][-r][-w][-xsS][-r][-w][-xsS][-r][-w][-xtT]$`)
-	goPermissions = regexp.MustCompile(`^[dalTLDpSugct?]+(?:[-r][-w][-x]){3}$`)
-	portPattern   = regexp.MustCompile(`^[0-9]+(?:/[a-zA-Z]+)?$`)
-)
-
-func validPort(s string) bool { return portPattern.MatchString(s) }
+// fromV1 reads a schema 1.0.0 file into Config: a command list is command + args.
+func fromV1(v configV1) Config {
+	c := Config{SchemaVersion: v.SchemaVersion, GlobalEnvVars: v.GlobalEnvVars, FileContentTests: v.FileContentTests, LicenseTests: v.LicenseTests}
+	for _, t := range v.CommandTests {
+		ct := CommandTest{Name: t.Name, Setup: t.Setup, Teardown: t.Teardown, EnvVars: t.EnvVars,
+			ExpectedOutput: t.ExpectedOutput, ExcludedOutput: t.ExcludedOutput, ExpectedError: t.ExpectedError,
+			ExcludedError: t.ExcludedError, ExitCode: t.ExitCode}
+		if len(t.Command) > 0 {
+			ct.Command, ct.Args = t.Command[0], t.Command[1:]
+		}
+		c.CommandTests = append(c.CommandTests, ct)
+	}
+	for _, t := range v.FileExistenceTests {
+		c.FileExistenceTests = append(c.FileExistenceTests, FileExistenceTest{Name: t.Name, Path: t.Path, ShouldExist: t.ShouldExist, Permissions: t.Permissions})
+	}
+	return c
+}
 
 // decodeStrict decodes exactly one YAML document from data into out,
 // rejecting unknown keys, and returns the document's node tree (for line
@@ -242,7 +310,7 @@ func validPort(s string) bool { return portPattern.MatchString(s) }
 // can validate the rest and report everything at once.
 func decodeStrict(name string, data []byte, out any) (*yaml.Node, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
+	dec.KnownFields(!strings.HasSuffix(name, ".json"))
 	if err := dec.Decode(out); err != nil {
 		if errors.Is(err, io.EOF) {
 			return nil, &Error{File: name, Problems: []string{name + ": the file is empty"}}
@@ -277,16 +345,21 @@ var (
 
 // sections names the YAML place of each Go type, for unknown-key errors.
 var sections = map[string]string{
-	"config.Config":             "at the top level",
-	"config.EnvVar":             "in an env var entry (keys: key, value, isRegex)",
-	"config.Label":              "in a label entry (keys: key, value, isRegex)",
-	"config.MetadataTest":       "in metadataTest",
-	"config.FileExistenceTest":  "in a fileExistenceTests entry",
-	"config.FileContentTest":    "in a fileContentTests entry",
-	"config.CommandTest":        "in a commandTests entry",
-	"config.ImageChecks":        "at the top level",
-	"config.SizeLimits":         "in size",
-	"config.HealthcheckExpects": "in healthcheck",
+	"config.Config":              "at the top level",
+	"config.EnvVar":              "in an env var entry (keys: key, value, isRegex)",
+	"config.Label":               "in a label entry (keys: key, value, isRegex)",
+	"config.MetadataTest":        "in metadataTest",
+	"config.FileExistenceTest":   "in a fileExistenceTests entry",
+	"config.FileContentTest":     "in a fileContentTests entry",
+	"config.CommandTest":         "in a commandTests entry",
+	"config.commandTestV1":       "in a commandTests entry (schema 1.0.0)",
+	"config.fileExistenceTestV1": "in a fileExistenceTests entry (schema 1.0.0)",
+	"config.configV1":            "at the top level (schema 1.0.0)",
+	"config.LicenseTest":         "in a licenseTests entry",
+	"config.ContainerRunOptions": "in containerRunOptions",
+	"config.ImageChecks":         "at the top level",
+	"config.SizeLimits":          "in size",
+	"config.HealthcheckExpects":  "in healthcheck",
 }
 
 // yamlError rewrites yaml.v3 errors as "file:line: message" lines.
@@ -360,14 +433,16 @@ func (p *problems) err() error {
 	return &Error{File: p.file, Problems: p.list}
 }
 
-func (p *problems) nameAndPath(at []any, name, file string) {
+// nameAndPath checks a file test's name and path. Upstream resolves relative paths
+// from the root, and fileExistenceTests paths may hold $VAR (relativeOK).
+func (p *problems) nameAndPath(at []any, name, file string, relativeOK bool) {
 	if name == "" {
 		p.add(at, "name is missing")
 	}
 	switch {
 	case file == "":
 		p.add(at, "path is missing")
-	case !path.IsAbs(file):
+	case !relativeOK && !path.IsAbs(file):
 		p.add(append(at, "path"), "path %q is not absolute", file)
 	}
 }

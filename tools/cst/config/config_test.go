@@ -143,8 +143,8 @@ func TestParseErrors(t *testing.T) {
 		},
 		{
 			name: "wrong schemaVersion",
-			yaml: "schemaVersion: 1.0.0\n",
-			want: []string{`bad.yaml:1: schemaVersion: schemaVersion is "1.0.0", want "2.0.0"`},
+			yaml: "schemaVersion: 3.0.0\n",
+			want: []string{`bad.yaml: schemaVersion is "3.0.0", want "2.0.0" or "1.0.0"`},
 		},
 		{
 			name: "missing schemaVersion",
@@ -168,23 +168,31 @@ func TestParseErrors(t *testing.T) {
 		},
 		{
 			name: "several problems at once",
-			yaml: "schemaVersion: 2.0.0\nfileExistenceTests:\n  - path: relative\n    permissions: rwx\n    isExecutableBy: everyone\n",
+			yaml: "schemaVersion: 2.0.0\nfileExistenceTests:\n  - path: /a\nfileContentTests:\n  - name: b\n    path: relative\n",
 			want: []string{
 				"bad.yaml:3: fileExistenceTests[0]: name is missing",
-				`bad.yaml:3: fileExistenceTests[0].path: path "relative" is not absolute`,
-				`bad.yaml:4: fileExistenceTests[0].permissions: "rwx" is not a permission string`,
-				`bad.yaml:5: fileExistenceTests[0].isExecutableBy: isExecutableBy is "everyone", want one of owner, group, other, any`,
+				`bad.yaml:6: fileContentTests[0].path: path "relative" is not absolute`,
 			},
 		},
 		{
-			name: "bad port",
-			yaml: "schemaVersion: 2.0.0\nmetadataTest:\n  exposedPorts: [http]\n",
-			want: []string{`bad.yaml:3: metadataTest.exposedPorts[0]: "http" is not a port`},
+			name: "empty port and volume",
+			yaml: "schemaVersion: 2.0.0\nmetadataTest:\n  exposedPorts: [\"\"]\n  volumes: [\"\"]\n",
+			want: []string{`bad.yaml:3: metadataTest.exposedPorts[0]: Port cannot be empty`, `bad.yaml:4: metadataTest.volumes[0]: Volume cannot be empty`},
 		},
 		{
-			name: "unsupported CST section",
-			yaml: "schemaVersion: 2.0.0\nlicenseTests:\n  - debian: true\n",
-			want: []string{"bad.yaml:2: licenseTests: licenseTests is part of CST's schema but this runner does not support it"},
+			name: "empty env value in a command test",
+			yaml: "schemaVersion: 2.0.0\ncommandTests:\n  - name: a\n    command: /a\n    envVars: [{key: A, value: \"\"}]\n",
+			want: []string{"bad.yaml:5: commandTests[0].envVars[0]: Please provide non-empty keys and values for all specified env vars"},
+		},
+		{
+			name: "schema 2.0.0 key in 1.0.0",
+			yaml: "schemaVersion: 1.0.0\nmetadataTest: {user: a}\n",
+			want: []string{`bad.yaml:2: unknown key "metadataTest" at the top level (schema 1.0.0)`},
+		},
+		{
+			name: "uid in 1.0.0",
+			yaml: "schemaVersion: 1.0.0\nfileExistenceTests: [{name: a, path: /a, uid: 0}]\n",
+			want: []string{`bad.yaml:2: unknown key "uid" in a fileExistenceTests entry (schema 1.0.0)`},
 		},
 		{
 			name: "empty command",
@@ -207,7 +215,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "empty file",
 			yaml: "",
-			want: []string{"bad.yaml: the file is empty"},
+			want: []string{"bad.yaml: schemaVersion is missing"},
 		},
 		{
 			name: "syntax error",
@@ -293,5 +301,70 @@ func TestParseImageChecksErrors(t *testing.T) {
 				t.Errorf("error = %v, want it to contain %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestParseUpstreamForms(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml string
+		want       Config
+	}{
+		{
+			name: "schema 1.0.0: command list is command and args",
+			yaml: "schemaVersion: 1.0.0\ncommandTests:\n  - {name: a, command: [ls, -l, /], exitCode: 0}\nfileExistenceTests:\n  - {name: b, path: /b, permissions: -rw-r--r--}\nlicenseTests: [{debian: true}]\n",
+			want: Config{SchemaVersion: "1.0.0",
+				CommandTests:       []CommandTest{{Name: "a", Command: "ls", Args: []string{"-l", "/"}}},
+				FileExistenceTests: []FileExistenceTest{{Name: "b", Path: "/b", Permissions: "-rw-r--r--"}},
+				LicenseTests:       []LicenseTest{{Debian: true}}},
+		},
+		{
+			name: "schema 2.0.0: licenseTests, containerRunOptions, unboundEnvVars, uid -1, relative $VAR path",
+			yaml: `schemaVersion: 2.0.0
+licenseTests: [{files: [/LICENSE]}]
+containerRunOptions: {user: "1000", privileged: true, allocateTty: true, envVars: [A=b], envFile: e.env, capabilities: [NET_ADMIN], bindMounts: ["/a:/b"]}
+metadataTest: {unboundEnvVars: [{key: DEBUG}], user: "", workdir: ""}
+fileExistenceTests: [{name: h, path: $HOME/x, uid: -1, gid: -1}]
+`,
+			want: Config{SchemaVersion: "2.0.0",
+				LicenseTests: []LicenseTest{{Files: []string{"/LICENSE"}}},
+				ContainerRunOptions: &ContainerRunOptions{User: "1000", Privileged: true, TTY: true, EnvVars: []string{"A=b"},
+					EnvFile: "e.env", Capabilities: []string{"NET_ADMIN"}, BindMounts: []string{"/a:/b"}},
+				MetadataTest:       &MetadataTest{UnboundEnvVars: []EnvVar{{Key: "DEBUG"}}, User: ptr(""), Workdir: ptr("")},
+				FileExistenceTests: []FileExistenceTest{{Name: "h", Path: "$HOME/x", UID: ptr(-1), GID: ptr(-1)}}},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Parse("f.yaml", []byte(tc.yaml))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(&tc.want, got); diff != "" {
+				t.Errorf("Parse (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestLoadFileKinds(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	if _, err := Load(write("c.txt", "schemaVersion: 2.0.0\n")); err == nil || !strings.Contains(err.Error(), "Please provide valid JSON or YAML config file") {
+		t.Errorf("a .txt config: err = %v, want the upstream message", err)
+	}
+	c, err := Load(write("c.json", `{"schemaVersion": "2.0.0", "extra": 1, "metadataTest": {"user": "1000"}}`))
+	if err != nil {
+		t.Fatalf("a .json config with an unknown key (upstream ignores it): %v", err)
+	}
+	if c.MetadataTest == nil || c.MetadataTest.User == nil || *c.MetadataTest.User != "1000" {
+		t.Errorf("json config decoded as %+v", c)
+	}
+	if _, err := Load(write("c.yml", "schemaVersion: 2.0.0\nextra: 1\n")); err == nil {
+		t.Error("a .yml config with an unknown key: want an error")
 	}
 }

@@ -25,7 +25,11 @@ type fakeEngine struct {
 }
 
 func (f *fakeEngine) Run(_ context.Context, spec RunSpec) (RunResult, error) {
-	f.calls = append(f.calls, fmt.Sprintf("run image=%s cmd=%q env=%q commit=%v", spec.Image, spec.Command, spec.Env, spec.Commit))
+	call := fmt.Sprintf("run image=%s cmd=%q env=%q commit=%v", spec.Image, spec.Command, spec.Env, spec.Commit)
+	if spec.User != "" || spec.Privileged || spec.TTY || spec.Capabilities != nil || spec.BindMounts != nil {
+		call += fmt.Sprintf(" user=%s privileged=%v tty=%v caps=%q binds=%q", spec.User, spec.Privileged, spec.TTY, spec.Capabilities, spec.BindMounts)
+	}
+	f.calls = append(f.calls, call)
 	if err := f.errs[spec.Command[0]]; err != nil {
 		return RunResult{}, err
 	}
@@ -87,7 +91,7 @@ func TestRunTestComparison(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			eng := &fakeEngine{results: map[string]RunResult{"/app/cat-server": version, "crash": crash}}
 			c := parseTest(t, "commandTests:\n  - "+tc.yaml)
-			r := RunTest(context.Background(), eng, "img:test", "c.yaml", nil, c.CommandTests[0])
+			r := RunTest(context.Background(), eng, "img:test", "c.yaml", Options{}, c.CommandTests[0])
 			if diff := cmp.Diff(tc.want, r.Lines()); diff != "" {
 				t.Errorf("mismatch (-want +got):\n%s", diff)
 			}
@@ -97,52 +101,107 @@ func TestRunTestComparison(t *testing.T) {
 
 func TestRunTestSetupTeardownChain(t *testing.T) {
 	eng := &fakeEngine{results: map[string]RunResult{"/app/cat-server": {Stdout: "ok"}}}
-	c := parseTest(t, `globalEnvVars: [{key: G, value: "1"}, {key: L, value: global}]
+	c := parseTest(t, `globalEnvVars: [{key: G, value: "$HOME/g"}, {key: L, value: global}]
 commandTests:
   - name: migrate
     setup: [[/app/cat-server, init], [/app/cat-server, seed]]
     teardown: [[/app/cat-server, clean]]
-    envVars: [{key: L, value: local}]
+    envVars: [{key: L, value: local}, {key: W, value: "${HOME}/w"}]
     command: /app/cat-server
-    args: [check]
+    args: [check, $W, $G, $NOPE]
     expectedOutput: [ok]
 `)
-	r := RunTest(context.Background(), eng, "img:test", "c.yaml", c.GlobalEnvVars, c.CommandTests[0])
+	r := RunTest(context.Background(), eng, "img:test", "c.yaml", Options{Global: c.GlobalEnvVars, ImageEnv: []string{"HOME=/root"}}, c.CommandTests[0])
 	if !r.Passed() {
 		t.Errorf("result = %q, want PASS", r.Lines())
 	}
-	env := `["G=1" "L=global" "L=local"]`
+	setupEnv := `["G=/root/g" "L=global" "L=local" "W=/root/w"]`
 	want := []string{
-		`run image=img:test cmd=["/app/cat-server" "init"] env=` + env + ` commit=true`,
-		`run image=sha256:commit1 cmd=["/app/cat-server" "seed"] env=` + env + ` commit=true`,
-		`run image=sha256:commit2 cmd=["/app/cat-server" "check"] env=` + env + ` commit=true`,
-		`run image=sha256:commit3 cmd=["/app/cat-server" "clean"] env=` + env + ` commit=true`,
-		"rmi sha256:commit4", "rmi sha256:commit3", "rmi sha256:commit2", "rmi sha256:commit1",
+		`run image=img:test cmd=["/app/cat-server" "init"] env=` + setupEnv + ` commit=true`,
+		`run image=sha256:commit1 cmd=["/app/cat-server" "seed"] env=` + setupEnv + ` commit=true`,
+		// Upstream expands command and args from the image env (setup committed W and G
+		// into it); the test's own envVars are passed as written; teardown never runs.
+		`run image=sha256:commit2 cmd=["/app/cat-server" "check" "/root/w" "/root/g" ""] env=["G=/root/g" "L=global" "L=local" "W=${HOME}/w"] commit=false`,
+		"rmi sha256:commit2", "rmi sha256:commit1",
 	}
 	if diff := cmp.Diff(want, eng.calls); diff != "" {
 		t.Errorf("engine calls mismatch (-want +got):\n%s", diff)
 	}
 }
 
-func TestRunTestSetupFailureStops(t *testing.T) {
-	eng := &fakeEngine{
-		results: map[string]RunResult{"init": {ExitCode: 3, Stderr: "cannot init"}},
-		errs:    map[string]error{"gone": errors.New("no such image")},
+func TestRunTestVerdicts(t *testing.T) {
+	t.Setenv("CST_TEST_SECRET", "s3cret")
+	envFile := filepath.Join(t.TempDir(), "e.env")
+	if err := os.WriteFile(envFile, []byte("# comment\nA=1\nEMPTY=\nexport B=\"two\"\n"), 0o644); err != nil {
+		t.Fatal(err)
 	}
-	c := parseTest(t, "commandTests:\n  - {name: a, setup: [[init, x]], command: never}\n  - {name: b, command: gone}\n")
-	got := append(RunTest(context.Background(), eng, "img", "c.yaml", nil, c.CommandTests[0]).Lines(),
-		RunTest(context.Background(), eng, "img", "c.yaml", nil, c.CommandTests[1]).Lines()...)
-	want := []string{
-		`FAIL c.yaml: a: setup[0]: expected ["init" "x"] to exit 0, got exit code 3, stderr "cannot init"`,
-		`FAIL c.yaml: b: command: running ["gone"]: no such image`,
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("mismatch (-want +got):\n%s", diff)
-	}
-	for _, call := range eng.calls {
-		if strings.Contains(call, "never") {
-			t.Errorf("the test command ran after its setup failed: %s", call)
-		}
+	for _, tc := range []struct {
+		name, yaml string
+		opts       Options
+		results    map[string]RunResult
+		errs       map[string]error
+		want       []string
+		wantCall   string // substring of the last engine call
+	}{
+		{
+			name:    "setup exit code is ignored",
+			yaml:    "{name: a, setup: [[init, x]], command: run}",
+			results: map[string]RunResult{"init": {ExitCode: 3, Stderr: "cannot init"}},
+			want:    []string{"PASS c.yaml: a"},
+		},
+		{
+			name: "setup that cannot run fails",
+			yaml: "{name: a, setup: [[gone]], command: never}",
+			errs: map[string]error{"gone": errors.New("no such image")},
+			want: []string{`FAIL c.yaml: a: setup[0]: running ["gone"]: no such image`},
+		},
+		{
+			name: "command that cannot run fails",
+			yaml: "{name: b, command: gone}",
+			errs: map[string]error{"gone": errors.New("no such image")},
+			want: []string{`FAIL c.yaml: b: command: running ["gone"]: no such image`},
+		},
+		{
+			name:     "$VAR in command from the image env",
+			yaml:     "{name: a, command: $APP/bin, args: ['${APP}']}",
+			opts:     Options{ImageEnv: []string{"APP=/app"}},
+			want:     []string{"FAIL c.yaml: a: exitCode: expected 0, got 1 (stderr \"\")"},
+			results:  map[string]RunResult{"/app/bin": {ExitCode: 1}},
+			wantCall: `cmd=["/app/bin" "/app"]`,
+		},
+		{
+			name:     "containerRunOptions: user, privileged, tty, capabilities, mounts, env from file and host",
+			yaml:     "{name: a, command: run, envVars: [{key: DROPPED, value: x}]}",
+			opts:     Options{Global: []config.EnvVar{{Key: "G", Value: "1"}}, RunOptions: &config.ContainerRunOptions{User: "1000", Privileged: true, TTY: true, Capabilities: []string{"NET_ADMIN"}, BindMounts: []string{"/a:/b"}, EnvFile: envFile, EnvVars: []string{"CST_TEST_SECRET", "CST_TEST_UNSET"}}},
+			want:     []string{"PASS c.yaml: a"},
+			wantCall: `env=["G=1" "A=1" "B=two" "CST_TEST_SECRET=s3cret"] commit=false user=1000 privileged=true tty=true caps=["NET_ADMIN"] binds=["/a:/b"]`,
+		},
+		{
+			name: "containerRunOptions: missing envFile",
+			yaml: "{name: a, command: run}",
+			opts: Options{RunOptions: &config.ContainerRunOptions{EnvFile: "/nonexistent.env"}},
+			want: []string{"FAIL c.yaml: a: containerRunOptions: envFile: open /nonexistent.env: no such file or directory"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			eng := &fakeEngine{results: tc.results, errs: tc.errs}
+			c := parseTest(t, "commandTests:\n  - "+tc.yaml)
+			got := RunTest(context.Background(), eng, "img", "c.yaml", tc.opts, c.CommandTests[0]).Lines()
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("mismatch (-want +got):\n%s", diff)
+			}
+			if tc.wantCall != "" {
+				var runs []string
+				for _, c := range eng.calls {
+					if strings.HasPrefix(c, "run ") {
+						runs = append(runs, c)
+					}
+				}
+				if len(runs) == 0 || !strings.Contains(runs[len(runs)-1], tc.wantCall) {
+					t.Errorf("last run %q does not contain %q", runs, tc.wantCall)
+				}
+			}
+		})
 	}
 }
 

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/cat-server/cat-server/tools/cst/imagefs"
-	ti "github.com/cat-server/cat-server/tools/cst/internal/testimage"
+	ti "github.com/cat-server/cat-server/tools/cst/testimage"
 	"github.com/cat-server/cat-server/tools/oci/ocilayout"
 	"github.com/google/go-cmp/cmp"
 	v1 "github.com/google/go-containerregistry/pkg/v1"

@@ -10,8 +10,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -24,66 +22,59 @@ import (
 
 	"github.com/cat-server/cat-server/tools/oci/atomicfile"
 	"github.com/cat-server/cat-server/tools/oci/ocilayout"
+	"github.com/cat-server/cat-server/tools/oci/specfile"
 )
 
-// Spec is the JSON spec of `ocitool image`. Absent and empty fields change
-// nothing in the base's config, except as noted.
+// Spec is the JSON spec of `ocitool image`, the arguments of rules_oci's
+// oci_image rule. Every list and dict arrives as a file (the oci_image macro
+// writes inline values to files, as upstream's does), read as upstream's
+// image.sh reads it. Absent fields change nothing in the base's config.
 type Spec struct {
 	// Base is an OCI layout directory; empty means an empty image with OCI
 	// media types, created at the Unix epoch.
 	Base string `json:"base"`
 	// Tars are the layers, appended in this order. Each may be a plain tar,
-	// gzip (.tar.gz/.tgz) or zstd (.tar.zst); the format is detected from
-	// the content. Compressed tars are used as they are.
+	// gzip (.tar.gz/.tgz) or zstd (.tar.zst/.tzst); the format is detected
+	// from the content. Compressed tars are used as they are.
 	Tars []string `json:"tars"`
 	// TarLabels has one Bazel label per tar, for the history entries
 	// ("bazel build LABEL"). It may be absent only when Tars is empty.
 	TarLabels []string `json:"tar_labels"`
-	// Entrypoint, when not null, replaces the entrypoint and clears Cmd
-	// (unless Cmd is given too). Cmd, when not null, replaces Cmd.
-	Entrypoint *[]string `json:"entrypoint"`
-	Cmd        *[]string `json:"cmd"`
-	// Env sets variables; values may use $VAR and ${VAR}, expanded against
-	// the base image's environment (unknown variables expand to "").
-	Env  map[string]string `json:"env"`
-	User string            `json:"user"`
+	// Entrypoint is a file with one element per line (empty lines dropped,
+	// "%5Cn" standing for a newline inside an element). It replaces the
+	// entrypoint and clears Cmd; an empty file sets an empty entrypoint.
+	Entrypoint string `json:"entrypoint"`
+	// Cmd is a file like Entrypoint; it replaces Cmd (after Entrypoint).
+	Cmd string `json:"cmd"`
+	// Env is a file of KEY=VALUE lines, applied in order: a key already set
+	// keeps its position, a new one is appended. Values may use $VAR and
+	// ${VAR}, expanded against the base env and the entries before them.
+	Env string `json:"env"`
+	// User is used as written.
+	User string `json:"user"`
 	// Workdir sets the working directory.
 	Workdir string `json:"workdir"`
-	// ExposedPorts are "PORT" or "PORT/PROTO" (tcp, udp, sctp); PORT alone
-	// means PORT/tcp. They are added to the base's.
-	ExposedPorts []string `json:"exposed_ports"`
-	// Volumes are added to the base's.
-	Volumes []string `json:"volumes"`
-	// Labels are merged onto the base's config labels.
-	Labels map[string]string `json:"labels"`
-	// Annotations go on the manifest.
-	Annotations map[string]string `json:"annotations"`
+	// ExposedPorts is a file with a comma-separated list, stored as written
+	// ("8080" stays "8080") and merged with the base's.
+	ExposedPorts string `json:"exposed_ports"`
+	// Volumes is a file with a comma-separated list, merged with the base's.
+	Volumes string `json:"volumes"`
+	// Labels is a file of KEY=VALUE lines merged onto the base's labels.
+	Labels string `json:"labels"`
+	// Annotations is a file of KEY=VALUE lines for the manifest.
+	Annotations string `json:"annotations"`
 	// OS and Architecture are required without a base and refused with
 	// one (the base decides the platform); so is Variant.
 	OS           string `json:"os"`
 	Architecture string `json:"architecture"`
 	Variant      string `json:"variant"`
-	// Created (RFC 3339) overrides the creation time.
+	// Created is a file holding the creation time (RFC 3339).
 	Created string `json:"created"`
-	// Healthcheck sets Docker's config.Healthcheck. It is Docker-specific:
-	// the OCI image spec has no health check, and runtimes other than
-	// Docker/Podman (docker format) ignore it.
-	Healthcheck *Healthcheck `json:"healthcheck"`
 	// Out is the OCI layout directory to write.
 	Out string `json:"out"`
-	// DigestOut, if set, receives the manifest digest "sha256:..." with no
-	// trailing newline (as rules_oci writes it).
+	// DigestOut, if set, receives the manifest digest "sha256:...\n" (as
+	// rules_oci's <name>.digest target writes it, newline-terminated).
 	DigestOut string `json:"digest_out"`
-}
-
-// Healthcheck is the JSON form of v1.HealthConfig; durations are Go
-// duration strings such as "30s" or "1m30s".
-type Healthcheck struct {
-	Test        []string `json:"test"`
-	Interval    string   `json:"interval"`
-	Timeout     string   `json:"timeout"`
-	StartPeriod string   `json:"start_period"`
-	Retries     int      `json:"retries"`
 }
 
 // Epoch is the creation time of images built without a base.
@@ -109,7 +100,7 @@ func Build(spec Spec) (v1.Hash, error) {
 		return v1.Hash{}, err
 	}
 	if spec.DigestOut != "" {
-		if err := atomicfile.WriteBytes(spec.DigestOut, 0o644, []byte(digest.String())); err != nil {
+		if err := atomicfile.WriteBytes(spec.DigestOut, 0o644, []byte(digest.String()+"\n")); err != nil {
 			return v1.Hash{}, err
 		}
 	}
@@ -156,11 +147,11 @@ func Image(spec Spec) (v1.Image, error) {
 		created = Epoch
 	}
 	if spec.Created != "" {
-		t, err := time.Parse(time.RFC3339, spec.Created)
+		t, err := readCreated(spec.Created)
 		if err != nil {
-			return nil, fmt.Errorf(`"created": %q is not an RFC 3339 time such as "2024-01-02T15:04:05Z"`, spec.Created)
+			return nil, err
 		}
-		created = t.UTC()
+		created = t
 	}
 	family, err := mediaFamily(base)
 	if err != nil {
@@ -201,8 +192,16 @@ func Image(spec Spec) (v1.Image, error) {
 	if img, err = mutate.ConfigFile(img, cfg); err != nil {
 		return nil, err
 	}
-	if len(spec.Annotations) > 0 {
-		img = mutate.Annotations(img, spec.Annotations).(v1.Image)
+	if spec.Annotations != "" {
+		ann, err := readKV("annotations", spec.Annotations)
+		if err != nil {
+			return nil, err
+		}
+		m := map[string]string{}
+		for _, kv := range ann {
+			m[kv.Key] = kv.Value
+		}
+		img = mutate.Annotations(img, m).(v1.Image)
 	}
 	return img, nil
 }
@@ -308,16 +307,31 @@ func layerFromFile(path string, opts ...tarball.LayerOption) (v1.Layer, error) {
 // serialised form (which validate.Image rejects).
 type noDescriptor struct{ v1.Layer }
 
-func applyConfig(c *v1.Config, baseEnv []string, spec Spec) error {
-	if spec.Entrypoint != nil {
-		c.Entrypoint = append([]string{}, *spec.Entrypoint...)
+func applyConfig(c *v1.Config, _ []string, spec Spec) error {
+	if spec.Entrypoint != "" {
+		l, err := readList("entrypoint", spec.Entrypoint)
+		if err != nil {
+			return err
+		}
+		// An empty list is stored as no entrypoint: the config's JSON form
+		// (go-containerregistry's, omitempty) has no empty array, and
+		// container engines treat both alike.
+		c.Entrypoint = nilIfEmpty(l)
 		c.Cmd = nil
 	}
-	if spec.Cmd != nil {
-		c.Cmd = append([]string{}, *spec.Cmd...)
+	if spec.Cmd != "" {
+		l, err := readList("cmd", spec.Cmd)
+		if err != nil {
+			return err
+		}
+		c.Cmd = nilIfEmpty(l)
 	}
-	if len(spec.Env) > 0 {
-		c.Env = setEnv(c.Env, baseEnv, spec.Env)
+	if spec.Env != "" {
+		env, err := readKV("env", spec.Env)
+		if err != nil {
+			return err
+		}
+		c.Env = setEnv(c.Env, env)
 	}
 	if spec.User != "" {
 		c.User = spec.User
@@ -325,168 +339,112 @@ func applyConfig(c *v1.Config, baseEnv []string, spec Spec) error {
 	if spec.Workdir != "" {
 		c.WorkingDir = spec.Workdir
 	}
-	if len(spec.ExposedPorts) > 0 {
-		if c.ExposedPorts == nil {
+	if spec.ExposedPorts != "" {
+		ports, err := readCommaList("exposed_ports", spec.ExposedPorts)
+		if err != nil {
+			return err
+		}
+		if len(ports) > 0 && c.ExposedPorts == nil {
 			c.ExposedPorts = map[string]struct{}{}
 		}
-		for i, p := range spec.ExposedPorts {
-			np, err := NormalizePort(p)
-			if err != nil {
-				return fmt.Errorf(`"exposed_ports"[%d]: %w`, i, err)
-			}
-			c.ExposedPorts[np] = struct{}{}
+		for _, p := range ports {
+			c.ExposedPorts[p] = struct{}{}
 		}
 	}
-	if len(spec.Volumes) > 0 {
-		if c.Volumes == nil {
+	if spec.Volumes != "" {
+		vols, err := readCommaList("volumes", spec.Volumes)
+		if err != nil {
+			return err
+		}
+		if len(vols) > 0 && c.Volumes == nil {
 			c.Volumes = map[string]struct{}{}
 		}
-		for i, v := range spec.Volumes {
-			if !strings.HasPrefix(v, "/") {
-				return fmt.Errorf(`"volumes"[%d]: %q is not an absolute path`, i, v)
-			}
+		for _, v := range vols {
 			c.Volumes[v] = struct{}{}
 		}
 	}
-	if len(spec.Labels) > 0 {
-		if c.Labels == nil {
+	if spec.Labels != "" {
+		labels, err := readKV("labels", spec.Labels)
+		if err != nil {
+			return err
+		}
+		if len(labels) > 0 && c.Labels == nil {
 			c.Labels = map[string]string{}
 		}
-		for k, v := range spec.Labels {
-			c.Labels[k] = v
+		for _, kv := range labels {
+			c.Labels[kv.Key] = kv.Value
 		}
-	}
-	if spec.Healthcheck != nil {
-		hc, err := healthConfig(*spec.Healthcheck)
-		if err != nil {
-			return fmt.Errorf(`"healthcheck": %w`, err)
-		}
-		c.Healthcheck = hc
 	}
 	return nil
 }
 
-// NormalizePort turns "8080" into "8080/tcp" and checks "PORT/PROTO".
-func NormalizePort(p string) (string, error) {
-	port, proto, hasProto := strings.Cut(p, "/")
-	if !hasProto {
-		proto = "tcp"
+func nilIfEmpty(l []string) []string {
+	if len(l) == 0 {
+		return nil
 	}
-	proto = strings.ToLower(proto)
-	n, err := strconv.Atoi(port)
-	if err != nil || n < 1 || n > 65535 || strconv.Itoa(n) != port {
-		return "", fmt.Errorf("%q: want PORT or PORT/PROTO with PORT in 1..65535", p)
-	}
-	if proto != "tcp" && proto != "udp" && proto != "sctp" {
-		return "", fmt.Errorf("%q: protocol %q is not tcp, udp or sctp", p, proto)
-	}
-	return port + "/" + proto, nil
+	return l
 }
 
-// setEnv applies vars (sorted by name for determinism) to env: an existing
-// variable keeps its position, a new one is appended. Values are expanded
-// against baseEnv.
-func setEnv(env, baseEnv []string, vars map[string]string) []string {
-	lookup := map[string]string{}
-	for _, kv := range baseEnv {
-		k, v, _ := strings.Cut(kv, "=")
-		lookup[k] = v
-	}
+// setEnv applies vars in order to env: an existing variable keeps its
+// position, a new one is appended. Each value is expanded against env as it
+// stands when the entry is applied (the base env and the entries before).
+func setEnv(env []string, vars []specfile.KeyValue) []string {
 	out := append([]string{}, env...)
-	keys := make([]string, 0, len(vars))
-	for k := range vars {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		kv := k + "=" + Expand(vars[k], lookup)
+	for _, kv := range vars {
+		lookup := map[string]string{}
+		for _, e := range out {
+			k, v, _ := strings.Cut(e, "=")
+			lookup[k] = v
+		}
+		entry := kv.Key + "=" + Expand(kv.Value, lookup)
 		replaced := false
 		for i, old := range out {
-			if ok, _, _ := strings.Cut(old, "="); ok == k {
-				out[i] = kv
+			if k, _, _ := strings.Cut(old, "="); k == kv.Key {
+				out[i] = entry
 				replaced = true
+				break
 			}
 		}
 		if !replaced {
-			out = append(out, kv)
+			out = append(out, entry)
 		}
 	}
 	return out
 }
 
-// Expand replaces $NAME and ${NAME} in s with vars[NAME] ("" if unset).
-// A "$" not followed by a name or "{name}" is kept as it is.
+// Expand replaces variable references in s with vars[NAME] ("" if unset),
+// with the pattern rules_oci's image.sh uses: "$", an optional "{", a name
+// of letters, digits and "_", an optional "}". A "$" not followed by a name
+// is kept as it is.
 func Expand(s string, vars map[string]string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
-		if s[i] != '$' || i+1 == len(s) {
+		if s[i] != '$' {
 			b.WriteByte(s[i])
 			continue
 		}
-		if s[i+1] == '{' {
-			end := strings.IndexByte(s[i+2:], '}')
-			if end >= 0 && isName(s[i+2:i+2+end]) {
-				b.WriteString(vars[s[i+2:i+2+end]])
-				i += 2 + end
-				continue
-			}
-			b.WriteByte('$')
-			continue
-		}
 		j := i + 1
-		for j < len(s) && (s[j] == '_' || isAlpha(s[j]) || (j > i+1 && s[j] >= '0' && s[j] <= '9')) {
+		if j < len(s) && s[j] == '{' {
 			j++
 		}
-		if j == i+1 {
+		start := j
+		for j < len(s) && isNameChar(s[j]) {
+			j++
+		}
+		if j == start {
 			b.WriteByte('$')
 			continue
 		}
-		b.WriteString(vars[s[i+1:j]])
+		name := s[start:j]
+		if j < len(s) && s[j] == '}' {
+			j++
+		}
+		b.WriteString(vars[name])
 		i = j - 1
 	}
 	return b.String()
 }
 
+func isNameChar(c byte) bool { return c == '_' || isAlpha(c) || c >= '0' && c <= '9' }
+
 func isAlpha(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
-
-func isName(s string) bool {
-	if s == "" || !(s[0] == '_' || isAlpha(s[0])) {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		if !(s[i] == '_' || isAlpha(s[i]) || s[i] >= '0' && s[i] <= '9') {
-			return false
-		}
-	}
-	return true
-}
-
-func healthConfig(h Healthcheck) (*v1.HealthConfig, error) {
-	if len(h.Test) == 0 {
-		return nil, errors.New(`"test" is required, e.g. ["CMD", "/app/bin", "healthcheck"] or ["NONE"]`)
-	}
-	switch h.Test[0] {
-	case "NONE", "CMD", "CMD-SHELL":
-	default:
-		return nil, fmt.Errorf(`"test" must start with "CMD", "CMD-SHELL" or "NONE", got %q`, h.Test[0])
-	}
-	if h.Retries < 0 {
-		return nil, fmt.Errorf(`"retries" must not be negative, got %d`, h.Retries)
-	}
-	hc := &v1.HealthConfig{Test: append([]string{}, h.Test...), Retries: h.Retries}
-	for _, d := range []struct {
-		name string
-		s    string
-		dst  *time.Duration
-	}{{"interval", h.Interval, &hc.Interval}, {"timeout", h.Timeout, &hc.Timeout}, {"start_period", h.StartPeriod, &hc.StartPeriod}} {
-		if d.s == "" {
-			continue
-		}
-		v, err := time.ParseDuration(d.s)
-		if err != nil || v < 0 {
-			return nil, fmt.Errorf(`%q: %q is not a duration such as "30s" or "1m30s"`, d.name, d.s)
-		}
-		*d.dst = v
-	}
-	return hc, nil
-}

@@ -100,7 +100,22 @@ func writeZstdLayer(t *testing.T) string {
 	return out
 }
 
-func strs(s ...string) *[]string { return &s }
+// file writes content to a new temporary file and returns its path, as the
+// oci_image macro writes inline values.
+func file(t *testing.T, content string) string {
+	t.Helper()
+	f, err := os.CreateTemp(t.TempDir(), "spec")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(content); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return f.Name()
+}
 
 func buildSpec(t *testing.T, spec Spec) (v1.Image, v1.Hash) {
 	t.Helper()
@@ -136,21 +151,18 @@ func TestConfigNoBase(t *testing.T) {
 	img, _ := buildSpec(t, Spec{
 		Tars:         []string{gz, plain},
 		TarLabels:    []string{"//app:a", "//app:b"},
-		Entrypoint:   strs("/app/cat-server"),
-		Cmd:          strs("serve"),
-		Env:          map[string]string{"B": "2", "A": "1", "P": "x${UNSET}y$"},
-		User:         "1000:1000",
+		Entrypoint:   file(t, "/app/cat-server\nline%5Cnbreak"),
+		Cmd:          file(t, "serve\n\n"),
+		Env:          file(t, "B=2\nA=1=one\nP=x${UNSET}y$\nQ=$B$A\n"),
+		User:         "$(UID):1000",
 		Workdir:      "/app",
-		ExposedPorts: []string{"8080", "9090/udp"},
-		Volumes:      []string{"/data"},
-		Labels:       map[string]string{"org.opencontainers.image.source": "https://example.com"},
-		Annotations:  map[string]string{"org.opencontainers.image.version": "1.2.3"},
+		ExposedPorts: file(t, "8080,9090/udp"),
+		Volumes:      file(t, "/data"),
+		Labels:       file(t, "org.opencontainers.image.source=https://example.com\n"),
+		Annotations:  file(t, "org.opencontainers.image.version=1.2.3"),
 		OS:           "linux",
 		Architecture: "arm64",
 		Variant:      "v8",
-		Healthcheck: &Healthcheck{
-			Test: []string{"CMD", "/app/cat-server", "healthcheck"}, Interval: "30s", Timeout: "3s", StartPeriod: "5s", Retries: 3,
-		},
 	})
 	cfg := config(t, img)
 	epoch := v1.Time{Time: time.Unix(0, 0).UTC()}
@@ -165,18 +177,14 @@ func TestConfigNoBase(t *testing.T) {
 		},
 		RootFS: v1.RootFS{Type: "layers", DiffIDs: cfg.RootFS.DiffIDs},
 		Config: v1.Config{
-			Entrypoint:   []string{"/app/cat-server"},
+			Entrypoint:   []string{"/app/cat-server", "line\nbreak"},
 			Cmd:          []string{"serve"},
-			Env:          []string{"A=1", "B=2", "P=xy$"},
-			User:         "1000:1000",
+			Env:          []string{"B=2", "A=1=one", "P=xy$", "Q=21=one"},
+			User:         "$(UID):1000",
 			WorkingDir:   "/app",
-			ExposedPorts: map[string]struct{}{"8080/tcp": {}, "9090/udp": {}},
+			ExposedPorts: map[string]struct{}{"8080": {}, "9090/udp": {}},
 			Volumes:      map[string]struct{}{"/data": {}},
 			Labels:       map[string]string{"org.opencontainers.image.source": "https://example.com"},
-			Healthcheck: &v1.HealthConfig{
-				Test:     []string{"CMD", "/app/cat-server", "healthcheck"},
-				Interval: 30 * time.Second, Timeout: 3 * time.Second, StartPeriod: 5 * time.Second, Retries: 3,
-			},
 		},
 	}
 	if diff := cmp.Diff(&want, cfg); diff != "" {
@@ -202,11 +210,6 @@ func TestConfigNoBase(t *testing.T) {
 	if m.Layers[0].Size != int64(len(gzData)) {
 		t.Errorf("gzip layer size %d, want the input's %d (used as-is)", m.Layers[0].Size, len(gzData))
 	}
-	// The healthcheck is serialised Docker-style, durations in nanoseconds.
-	raw, _ := img.RawConfigFile()
-	if !strings.Contains(string(raw), `"Healthcheck":{"Test":["CMD","/app/cat-server","healthcheck"],"Interval":30000000000,"Timeout":3000000000,"StartPeriod":5000000000,"Retries":3}`) {
-		t.Errorf("config JSON lacks the expected Healthcheck: %s", raw)
-	}
 }
 
 func TestConfigWithBase(t *testing.T) {
@@ -220,7 +223,7 @@ func TestConfigWithBase(t *testing.T) {
 	}{
 		{
 			name: "entrypoint clears base cmd",
-			spec: Spec{Base: ociBase, Entrypoint: strs("/app/x")},
+			spec: Spec{Base: ociBase, Entrypoint: file(t, "/app/x\n")},
 			check: func(t *testing.T, cfg *v1.ConfigFile, _ *v1.Manifest) {
 				if diff := cmp.Diff([]string{"/app/x"}, cfg.Config.Entrypoint); diff != "" {
 					t.Errorf("entrypoint (-want +got):\n%s", diff)
@@ -232,9 +235,36 @@ func TestConfigWithBase(t *testing.T) {
 		},
 		{
 			name: "cmd alone keeps the rest",
-			spec: Spec{Base: ociBase, Cmd: strs("-v")},
+			spec: Spec{Base: ociBase, Cmd: file(t, "-v")},
 			check: func(t *testing.T, cfg *v1.ConfigFile, _ *v1.Manifest) {
 				if diff := cmp.Diff([]string{"-v"}, cfg.Config.Cmd); diff != "" {
+					t.Errorf("cmd (-want +got):\n%s", diff)
+				}
+			},
+		},
+		{
+			name: "empty entrypoint sets it empty and clears cmd",
+			spec: Spec{Base: ociBase, Entrypoint: file(t, "")},
+			check: func(t *testing.T, cfg *v1.ConfigFile, _ *v1.Manifest) {
+				if len(cfg.Config.Entrypoint) != 0 || cfg.Config.Cmd != nil {
+					t.Errorf("entrypoint %q, cmd %q; want both empty", cfg.Config.Entrypoint, cfg.Config.Cmd)
+				}
+			},
+		},
+		{
+			name: "empty cmd sets it empty",
+			spec: Spec{Base: ociBase, Cmd: file(t, "")},
+			check: func(t *testing.T, cfg *v1.ConfigFile, _ *v1.Manifest) {
+				if len(cfg.Config.Cmd) != 0 {
+					t.Errorf("cmd %q, want empty", cfg.Config.Cmd)
+				}
+			},
+		},
+		{
+			name: "entrypoint and cmd: cmd applies after entrypoint",
+			spec: Spec{Base: ociBase, Entrypoint: file(t, "/e"), Cmd: file(t, "c")},
+			check: func(t *testing.T, cfg *v1.ConfigFile, _ *v1.Manifest) {
+				if diff := cmp.Diff([]string{"c"}, cfg.Config.Cmd); diff != "" {
 					t.Errorf("cmd (-want +got):\n%s", diff)
 				}
 			},
@@ -250,9 +280,9 @@ func TestConfigWithBase(t *testing.T) {
 		},
 		{
 			name: "env expands against base env",
-			spec: Spec{Base: ociBase, Env: map[string]string{"PATH": "/app/bin:$PATH", "APP_HOME": "${HOME}/app", "LIT": "$ and ${ and $1"}},
+			spec: Spec{Base: ociBase, Env: file(t, "PATH=/app/bin:$PATH\nAPP_HOME=${HOME}/app\nLIT=$ and ${ and $-\nHOME=/home/app\nAFTER=$HOME:$APP_HOME\n")},
 			check: func(t *testing.T, cfg *v1.ConfigFile, _ *v1.Manifest) {
-				want := []string{"PATH=/app/bin:/usr/bin:/bin", "HOME=/root", "APP_HOME=/root/app", "LIT=$ and ${ and $1"}
+				want := []string{"PATH=/app/bin:/usr/bin:/bin", "HOME=/home/app", "APP_HOME=/root/app", "LIT=$ and ${ and $-", "AFTER=/home/app:/root/app"}
 				if diff := cmp.Diff(want, cfg.Config.Env); diff != "" {
 					t.Errorf("env (-want +got):\n%s", diff)
 				}
@@ -260,13 +290,16 @@ func TestConfigWithBase(t *testing.T) {
 		},
 		{
 			name: "labels merge, ports add up",
-			spec: Spec{Base: ociBase, Labels: map[string]string{"override": "mine", "new": "1"}, ExposedPorts: []string{"8080/TCP"}},
+			spec: Spec{Base: ociBase, Labels: file(t, "override=mine\nnew=1=2\n"), ExposedPorts: file(t, "8080/TCP,9090\n"), Volumes: file(t, "/a,/b")},
 			check: func(t *testing.T, cfg *v1.ConfigFile, _ *v1.Manifest) {
-				if diff := cmp.Diff(map[string]string{"base": "yes", "override": "mine", "new": "1"}, cfg.Config.Labels); diff != "" {
+				if diff := cmp.Diff(map[string]string{"base": "yes", "override": "mine", "new": "1=2"}, cfg.Config.Labels); diff != "" {
 					t.Errorf("labels (-want +got):\n%s", diff)
 				}
-				if diff := cmp.Diff(map[string]struct{}{"22/tcp": {}, "8080/tcp": {}}, cfg.Config.ExposedPorts); diff != "" {
+				if diff := cmp.Diff(map[string]struct{}{"22/tcp": {}, "8080/TCP": {}, "9090": {}}, cfg.Config.ExposedPorts); diff != "" {
 					t.Errorf("ports (-want +got):\n%s", diff)
+				}
+				if diff := cmp.Diff(map[string]struct{}{"/a": {}, "/b": {}}, cfg.Config.Volumes); diff != "" {
+					t.Errorf("volumes (-want +got):\n%s", diff)
 				}
 			},
 		},
@@ -288,7 +321,7 @@ func TestConfigWithBase(t *testing.T) {
 		},
 		{
 			name: "created overrides",
-			spec: Spec{Base: ociBase, Created: "2025-01-02T03:04:05+01:00"},
+			spec: Spec{Base: ociBase, Created: file(t, "2025-01-02T03:04:05+01:00\n")},
 			check: func(t *testing.T, cfg *v1.ConfigFile, _ *v1.Manifest) {
 				if want := time.Date(2025, 1, 2, 2, 4, 5, 0, time.UTC); !cfg.Created.Time.Equal(want) {
 					t.Errorf("created = %v, want %v", cfg.Created, want)
@@ -333,7 +366,7 @@ func TestConfigWithBase(t *testing.T) {
 func TestLayerOrderAndReproducibility(t *testing.T) {
 	a := writeLayer(t, "a.tar.gz", "a", layer.Gzip)
 	b := writeLayer(t, "b.tar", "b", layer.None)
-	spec := Spec{Tars: []string{b, a}, TarLabels: []string{"//:b", "//:a"}, OS: "linux", Architecture: "amd64", Entrypoint: strs("/x")}
+	spec := Spec{Tars: []string{b, a}, TarLabels: []string{"//:b", "//:a"}, OS: "linux", Architecture: "amd64", Entrypoint: file(t, "/x")}
 	dir := t.TempDir()
 	spec.Out = filepath.Join(dir, "one")
 	spec.DigestOut = filepath.Join(dir, "one.digest")
@@ -347,8 +380,8 @@ func TestLayerOrderAndReproducibility(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(digestFile) != d1.String() {
-		t.Errorf("digest_out = %q, want %q (no newline)", digestFile, d1)
+	if string(digestFile) != d1.String()+"\n" {
+		t.Errorf("digest_out = %q, want %q and a newline", digestFile, d1)
 	}
 	var index v1.IndexManifest
 	raw, err := os.ReadFile(filepath.Join(dir, "one", "index.json"))
@@ -398,12 +431,12 @@ func TestErrors(t *testing.T) {
 		{"not a tar", Spec{Base: base, Tars: []string{notTar}, TarLabels: []string{"//x"}}, "is neither a tar nor a gzip/zstd-compressed tar"},
 		{"xz", Spec{Base: base, Tars: []string{xz}, TarLabels: []string{"//x"}}, "is bzip2- or xz-compressed"},
 		{"zstd on docker base", Spec{Base: dockerBase, Tars: []string{zst}, TarLabels: []string{"//x"}}, "Docker media types, which have no zstd layer type"},
-		{"bad created", Spec{Base: base, Created: "yesterday"}, `"created": "yesterday" is not an RFC 3339 time`},
-		{"bad port", Spec{Base: base, ExposedPorts: []string{"http"}}, `"exposed_ports"[0]: "http": want PORT or PORT/PROTO`},
-		{"bad protocol", Spec{Base: base, ExposedPorts: []string{"80/icmp"}}, `protocol "icmp" is not tcp, udp or sctp`},
-		{"relative volume", Spec{Base: base, Volumes: []string{"data"}}, `"volumes"[0]: "data" is not an absolute path`},
-		{"healthcheck without test", Spec{Base: base, Healthcheck: &Healthcheck{}}, `"healthcheck": "test" is required`},
-		{"healthcheck bad duration", Spec{Base: base, Healthcheck: &Healthcheck{Test: []string{"NONE"}, Interval: "often"}}, `"healthcheck": "interval": "often" is not a duration`},
+		{"bad created", Spec{Base: base, Created: file(t, "yesterday")}, `holds "yesterday", not an RFC 3339 time`},
+		{"missing created file", Spec{Base: base, Created: "/nonexistent/created"}, `"created": open /nonexistent/created`},
+		{"env line without =", Spec{Base: base, Env: file(t, "A=1\nB\n")}, `"env": `},
+		{"labels empty key", Spec{Base: base, Labels: file(t, "=x")}, `"labels": `},
+		{"annotations missing file", Spec{Base: base, Annotations: "/nonexistent/ann"}, `"annotations": open /nonexistent/ann`},
+		{"entrypoint missing file", Spec{Base: base, Entrypoint: "/nonexistent/ep"}, `"entrypoint": open /nonexistent/ep`},
 		{"missing base", Spec{Base: "/nonexistent"}, `"base": reading OCI layout /nonexistent`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -431,8 +464,9 @@ func TestExpand(t *testing.T) {
 		"${Ax}":   "",
 		"$":       "$",
 		"a$ b":    "a$ b",
-		"${A":     "${A",
-		"$1":      "$1",
+		"${A":     "a",
+		"$A}":     "a",
+		"$1":      "",
 		"${}":     "${}",
 		"$$A":     "$a",
 		"no vars": "no vars",

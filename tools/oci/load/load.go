@@ -1,5 +1,8 @@
-// Package load loads a `docker save`-style tarball into the local container
-// engine by piping it into `<engine> load`.
+// Package load loads an image into the local container engine as rules_oci's
+// oci_load run script does: `<cli> load --input FILE`, where FILE is a pipe
+// that the tarball is streamed into (nothing is written to disk), and <cli>
+// is the target's `loader` or else the first of docker, podman, nerdctl on
+// PATH.
 package load
 
 import (
@@ -10,69 +13,63 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 )
 
 // Engines are the command-line clients tried, in order; the first found
 // on PATH is used.
 var Engines = []string{"docker", "podman", "nerdctl"}
 
-// FindEngine returns the path of the first of Engines found on PATH.
-func FindEngine() (string, error) {
+// FindEngine returns loader if set, else the path of the first of Engines
+// found on PATH.
+func FindEngine(loader string) (string, error) {
+	if loader != "" {
+		if _, err := os.Stat(loader); err != nil {
+			return "", fmt.Errorf("loader: %w", err)
+		}
+		return loader, nil
+	}
 	for _, e := range Engines {
 		if p, err := exec.LookPath(e); err == nil {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("none of %s was found on PATH; install one of them to load images", strings.Join(Engines, ", "))
+	return "", fmt.Errorf("none of %s was found on PATH; install one of them, or pass an executable to the `loader` attribute of oci_load", strings.Join(Engines, ", "))
 }
 
-// Summary describes what the tarball holds, e.g.
-// "cat-server:latest (config sha256:...)".
-func Summary(path string) (string, error) {
-	m, err := tarball.LoadManifest(func() (io.ReadCloser, error) { return os.Open(path) })
-	if err != nil {
-		return "", fmt.Errorf("reading %s: %w", path, err)
-	}
-	var parts []string
-	for _, d := range m {
-		tags := strings.Join(d.RepoTags, ", ")
-		if tags == "" {
-			tags = "untagged image"
-		}
-		parts = append(parts, fmt.Sprintf("%s (config %s)", tags, strings.TrimSuffix(strings.TrimPrefix(d.Config, "blobs/sha256/"), ".json")))
-	}
-	return strings.Join(parts, "; "), nil
-}
-
-// Load pipes the tarball at path into `<engine> load`, passing the
-// engine's output through, and prints what was loaded.
-func Load(ctx context.Context, path string, stdout, stderr io.Writer) error {
-	summary, err := Summary(path)
+// Load runs `<engine> load --input /dev/fd/3` with write streaming the
+// tarball into that pipe, passing the engine's output through, and then
+// prints "loaded WHAT into ENGINE".
+func Load(ctx context.Context, loader, what string, write func(io.Writer) error, stdout, stderr io.Writer) error {
+	engine, err := FindEngine(loader)
 	if err != nil {
 		return err
 	}
-	engine, err := FindEngine()
+	r, w, err := os.Pipe()
 	if err != nil {
 		return err
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	cmd := exec.CommandContext(ctx, engine, "load")
-	cmd.Stdin = f
+	cmd := exec.CommandContext(ctx, engine, "load", "--input", "/dev/fd/3")
+	cmd.ExtraFiles = []*os.File{r}
 	cmd.Stdout = stdout
 	cmd.Stderr = stderr
-	if err := cmd.Run(); err != nil {
-		var exitErr *exec.ExitError
-		if errors.As(err, &exitErr) {
-			return fmt.Errorf("%s load < %s failed (%v)", engine, path, exitErr.ProcessState)
-		}
+	if err := cmd.Start(); err != nil {
+		r.Close()
+		w.Close()
 		return fmt.Errorf("running %s load: %w", engine, err)
 	}
-	fmt.Fprintf(stdout, "loaded %s into %s\n", summary, engine)
+	r.Close()
+	werr := write(w)
+	w.Close()
+	err = cmd.Wait()
+	var exitErr *exec.ExitError
+	switch {
+	case errors.As(err, &exitErr):
+		return fmt.Errorf("%s load failed (%v)", engine, exitErr.ProcessState)
+	case err != nil:
+		return fmt.Errorf("running %s load: %w", engine, err)
+	case werr != nil:
+		return fmt.Errorf("streaming the image to %s load: %w", engine, werr)
+	}
+	fmt.Fprintf(stdout, "loaded %s into %s\n", what, engine)
 	return nil
 }

@@ -3,6 +3,8 @@ package load
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,70 +12,63 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 )
 
-func writeTarball(t *testing.T) string {
+// fakeEngine writes an executable named engine into a new directory. It
+// records its arguments and what it reads from the --input file, then
+// exits with code. With onPath, PATH is only that directory.
+func fakeEngine(t *testing.T, engine string, code int, onPath bool) (dir, path string) {
 	t.Helper()
-	img, err := random.Image(128, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tag, err := name.NewTag("cat-server:dev")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(t.TempDir(), "image.tar")
-	if err := tarball.WriteToFile(out, tag, img); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-// fakeEngine puts an executable named engine first on PATH. It records its
-// arguments and stdin in dir and exits with code.
-func fakeEngine(t *testing.T, engine string, code int) string {
-	t.Helper()
-	dir := t.TempDir()
+	dir = t.TempDir()
 	cat, err := exec.LookPath("cat")
 	if err != nil {
-		t.Skip("no cat on PATH for the fake engine script")
+		t.Fatal("no cat on PATH for the fake engine script")
 	}
 	script := "#!/bin/sh\n" +
 		"echo \"$@\" > '" + dir + "/args'\n" +
-		cat + " > '" + dir + "/stdin'\n" +
+		cat + " \"$3\" > '" + dir + "/input'\n" +
 		"echo 'Loaded image: cat-server:dev'\n" +
 		"exit " + string(rune('0'+code)) + "\n"
-	if err := os.WriteFile(filepath.Join(dir, engine), []byte(script), 0o755); err != nil {
+	path = filepath.Join(dir, engine)
+	if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	// Only the fake engine on PATH, so a real one is never found.
-	t.Setenv("PATH", dir)
-	return dir
+	if onPath {
+		t.Setenv("PATH", dir)
+	}
+	return dir, path
 }
 
-func TestLoadPipesTarball(t *testing.T) {
-	for _, engine := range []string{"docker", "podman"} {
-		t.Run(engine, func(t *testing.T) {
-			tb := writeTarball(t)
-			dir := fakeEngine(t, engine, 0)
+func payload(w io.Writer) error {
+	_, err := io.WriteString(w, strings.Repeat("tar bytes ", 20000))
+	return err
+}
+
+func TestLoadStreams(t *testing.T) {
+	for _, tc := range []struct{ name, engine string }{{"docker", "docker"}, {"podman", "podman"}, {"loader", "my-loader"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir, path := fakeEngine(t, tc.engine, 0, tc.name != "loader")
+			loader := ""
+			if tc.name == "loader" {
+				loader = path
+				t.Setenv("PATH", t.TempDir()) // no engine: the loader must be used
+			}
 			var stdout bytes.Buffer
-			if err := Load(context.Background(), tb, &stdout, &stdout); err != nil {
+			if err := Load(context.Background(), loader, "cat-server:dev", payload, &stdout, &stdout); err != nil {
 				t.Fatal(err)
 			}
 			args, _ := os.ReadFile(filepath.Join(dir, "args"))
-			if diff := cmp.Diff("load\n", string(args)); diff != "" {
+			if diff := cmp.Diff("load --input /dev/fd/3\n", string(args)); diff != "" {
 				t.Errorf("engine args (-want +got):\n%s", diff)
 			}
-			got, _ := os.ReadFile(filepath.Join(dir, "stdin"))
-			want, _ := os.ReadFile(tb)
-			if !bytes.Equal(got, want) {
-				t.Errorf("engine got %d bytes on stdin, want the %d-byte tarball", len(got), len(want))
+			got, _ := os.ReadFile(filepath.Join(dir, "input"))
+			var want bytes.Buffer
+			payload(&want)
+			if !bytes.Equal(got, want.Bytes()) {
+				t.Errorf("engine read %d bytes, want the %d-byte stream", len(got), want.Len())
 			}
 			out := stdout.String()
-			for _, w := range []string{"Loaded image: cat-server:dev", "loaded cat-server:dev (config sha256:", "into " + filepath.Join(dir, engine)} {
+			for _, w := range []string{"Loaded image: cat-server:dev", "loaded cat-server:dev into " + path} {
 				if !strings.Contains(out, w) {
 					t.Errorf("output %q lacks %q", out, w)
 				}
@@ -83,29 +78,32 @@ func TestLoadPipesTarball(t *testing.T) {
 }
 
 func TestLoadErrors(t *testing.T) {
-	tb := writeTarball(t)
 	t.Run("no engine", func(t *testing.T) {
 		t.Setenv("PATH", t.TempDir())
-		err := Load(context.Background(), tb, &bytes.Buffer{}, &bytes.Buffer{})
+		err := Load(context.Background(), "", "x", payload, &bytes.Buffer{}, &bytes.Buffer{})
 		want := "none of docker, podman, nerdctl was found on PATH"
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Load error = %v, want it to contain %q", err, want)
 		}
 	})
+	t.Run("missing loader", func(t *testing.T) {
+		err := Load(context.Background(), "/nonexistent/loader", "x", payload, &bytes.Buffer{}, &bytes.Buffer{})
+		if err == nil || !strings.Contains(err.Error(), "loader: stat /nonexistent/loader") {
+			t.Errorf("Load error = %v, want the loader named", err)
+		}
+	})
 	t.Run("engine fails", func(t *testing.T) {
-		fakeEngine(t, "docker", 1)
-		err := Load(context.Background(), tb, &bytes.Buffer{}, &bytes.Buffer{})
-		if err == nil || !strings.Contains(err.Error(), "docker load < "+tb+" failed (exit status 1)") {
+		fakeEngine(t, "docker", 1, true)
+		err := Load(context.Background(), "", "x", payload, &bytes.Buffer{}, &bytes.Buffer{})
+		if err == nil || !strings.Contains(err.Error(), "docker load failed (exit status 1)") {
 			t.Errorf("Load error = %v, want the failing docker load named", err)
 		}
 	})
-	t.Run("not a tarball", func(t *testing.T) {
-		fakeEngine(t, "docker", 0)
-		bad := filepath.Join(t.TempDir(), "bad.tar")
-		os.WriteFile(bad, []byte("nope"), 0o644)
-		err := Load(context.Background(), bad, &bytes.Buffer{}, &bytes.Buffer{})
-		if err == nil || !strings.Contains(err.Error(), "reading "+bad) {
-			t.Errorf("Load error = %v, want it to name %s", err, bad)
+	t.Run("writer fails", func(t *testing.T) {
+		fakeEngine(t, "docker", 0, true)
+		err := Load(context.Background(), "", "x", func(io.Writer) error { return errors.New("bad layout") }, &bytes.Buffer{}, &bytes.Buffer{})
+		if err == nil || !strings.Contains(err.Error(), "streaming the image to") || !strings.Contains(err.Error(), "bad layout") {
+			t.Errorf("Load error = %v, want the stream failure", err)
 		}
 	})
 }

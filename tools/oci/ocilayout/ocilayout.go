@@ -42,7 +42,12 @@ func Read(dir string) (v1.Image, error) {
 	if !desc.MediaType.IsImage() {
 		return nil, fmt.Errorf("reading OCI layout %s: the manifest %s has media type %q, want an image manifest", dir, desc.Digest, desc.MediaType)
 	}
+	return readImage(dir, desc)
+}
+
+func readImage(dir string, desc v1.Descriptor) (v1.Image, error) {
 	img := &image{dir: dir, mediaType: desc.MediaType}
+	var err error
 	if img.rawManifest, err = img.blob(desc.Digest); err != nil {
 		return nil, fmt.Errorf("reading OCI layout %s: manifest: %w", dir, err)
 	}
@@ -113,6 +118,17 @@ func (l *layer) Compressed() (io.ReadCloser, error) {
 // into a temporary sibling directory first and renamed into place, so dir
 // never holds a half-written layout; an existing dir is replaced.
 func Write(dir string, img v1.Image) error {
+	return write(dir, func(p layout.Path) error { return p.AppendImage(img) })
+}
+
+// WriteIndex stores idx as an OCI layout at dir whose index.json holds one
+// descriptor, of idx itself (as rules_oci's oci_image_index writes it), with
+// the same atomicity as Write.
+func WriteIndex(dir string, idx v1.ImageIndex) error {
+	return write(dir, func(p layout.Path) error { return p.AppendIndex(idx) })
+}
+
+func write(dir string, add func(layout.Path) error) error {
 	parent := filepath.Dir(dir)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return fmt.Errorf("writing OCI layout %s: %w", dir, err)
@@ -126,7 +142,7 @@ func Write(dir string, img v1.Image) error {
 	if err != nil {
 		return fmt.Errorf("writing OCI layout %s: %w", dir, err)
 	}
-	if err := p.AppendImage(img); err != nil {
+	if err := add(p); err != nil {
 		return fmt.Errorf("writing OCI layout %s: %w", dir, err)
 	}
 	// Readable by everyone, as a registry or `docker save` would hand it out:

@@ -55,8 +55,16 @@ func normalizeVariant(arch, variant string) string {
 	return variant
 }
 
-// Matches reports whether an image for os/arch/variant runs on p. The
-// variant is compared after normalisation, so linux/arm64 matches an entry
+// Exactly reports whether an index entry's platform is p, compared as
+// rules_oci's oci.pull compares them: os/arch[/variant] strings, so
+// linux/arm64 does not select an entry with variant v8.
+func (p Platform) Exactly(d *v1.Platform) bool {
+	return d != nil && Platform{OS: d.OS, Architecture: d.Architecture, Variant: d.Variant} == p
+}
+
+// Matches reports whether an image config's os/arch/variant fits p (the
+// check of the pulled config, which often omits the variant that its index
+// entry names). The variant is compared after normalisation, so linux/arm64 matches an entry
 // with variant v8 and linux/arm64/v8 matches one without a variant.
 func (p Platform) Matches(os, arch, variant string) bool {
 	return p.OS == os && p.Architecture == arch &&

@@ -84,9 +84,14 @@ type Result struct {
 // Pull fetches opts.Image for opts.Platform, verifies it and writes it to
 // opts.Out. On error opts.Out is left untouched.
 func Pull(ctx context.Context, opts Options) (*Result, error) {
-	want, err := ParsePlatform(opts.Platform)
-	if err != nil {
-		return nil, err
+	// No platform: a single-platform image (oci.pull without platforms, the
+	// <name>_single repository); an index is then an error.
+	var want Platform
+	if opts.Platform != "" {
+		var err error
+		if want, err = ParsePlatform(opts.Platform); err != nil {
+			return nil, err
+		}
 	}
 	if opts.Out == "" {
 		return nil, errors.New("pull: no output directory given")
@@ -144,10 +149,15 @@ func Pull(ctx context.Context, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("pull %s: corrupt blob %s (manifest of %s): its content hashes to %s", label, opts.Digest, ref, top)
 	}
 	what := fmt.Sprintf("%s %s", label, want)
+	if opts.Platform == "" {
+		what = label
+	}
 
 	var img v1.Image
 	var imgDigest v1.Hash
 	switch {
+	case desc.MediaType.IsIndex() && opts.Platform == "":
+		return nil, fmt.Errorf("pull %s: %s is a multi-platform image index, so platforms must be given (e.g. platforms = [\"linux/amd64\"])", label, ref)
 	case desc.MediaType.IsIndex():
 		idx, err := desc.ImageIndex()
 		if err != nil {
@@ -282,7 +292,7 @@ func selectFromIndex(idx v1.ImageIndex, want Platform, what string) (v1.Image, v
 		}
 	}
 	for _, d := range cands {
-		if d.Platform == nil || !want.Matches(d.Platform.OS, d.Platform.Architecture, d.Platform.Variant) {
+		if d.Platform == nil || !want.Exactly(d.Platform) {
 			continue
 		}
 		if !d.MediaType.IsImage() {
@@ -447,7 +457,7 @@ func verifyAndWrite(ctx context.Context, img v1.Image, wantDigest v1.Hash, want 
 		return nil, fmt.Errorf("blob %s (config of %s): %v", m.Config.Digest, what, err)
 	}
 	got := Platform{OS: cfg.OS, Architecture: cfg.Architecture, Variant: cfg.Variant}
-	if !want.Matches(got.OS, got.Architecture, got.Variant) {
+	if want != (Platform{}) && !want.Matches(got.OS, got.Architecture, got.Variant) {
 		return nil, fmt.Errorf("the image %s is for platform %s, not %s", h, got, want)
 	}
 	if n := len(cfg.RootFS.DiffIDs); n != len(m.Layers) {
@@ -534,7 +544,7 @@ func explain(err error, registry, ref string) string {
 				return fmt.Sprintf("%s not found in registry %s (check the image, digest and tag): %s", ref, registry, oneLine(err.Error()))
 			}
 		case http.StatusUnauthorized, http.StatusForbidden:
-			return fmt.Sprintf("registry %s denied access (check your docker credentials): %s", registry, oneLine(err.Error()))
+			return fmt.Sprintf("registry %s denied access: %s; log in with `docker login %s` (credentials are read from $DOCKER_CONFIG/config.json, default ~/.docker/config.json, and its credential helpers)", registry, oneLine(err.Error()), registry)
 		}
 	}
 	if strings.Contains(err.Error(), "does not match requested digest") {

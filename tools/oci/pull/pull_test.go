@@ -127,7 +127,9 @@ func TestPull(t *testing.T) {
 		warn    bool     // a tag-only warning is expected
 	}{
 		{name: "amd64 by digest", opts: Options{Platform: "linux/amd64"}, want: &amd64Summary},
-		{name: "arm64 matches variant v8", opts: Options{Platform: "linux/arm64"}, want: &arm64Summary},
+		{name: "arm64 does not match variant v8 (exact, as rules_oci)", opts: Options{Platform: "linux/arm64"}, wantErr: []string{"has no image for platform linux/arm64; available platforms: linux/amd64, linux/arm64/v8"}},
+		{name: "no platform for an index", opts: Options{Platform: "-"}, wantErr: []string{"is a multi-platform image index, so platforms must be given"}},
+		{name: "no platform for a single image (_single)", opts: Options{Digest: amd64.String(), Platform: "-"}, want: &amd64Summary},
 		{name: "arm64/v8", opts: Options{Platform: "linux/arm64/v8"}, want: &arm64Summary},
 		{name: "tag only warns", opts: Options{Digest: "-", Tag: "3.20", Platform: "linux/amd64"}, want: &amd64Summary, warn: true},
 		{name: "digest wins over tag", opts: Options{Tag: "no-such-tag", Platform: "linux/amd64"}, want: &amd64Summary},
@@ -201,6 +203,9 @@ func TestPull(t *testing.T) {
 				opts.Digest = f.IndexDigest.String()
 			case "-":
 				opts.Digest = ""
+			}
+			if opts.Platform == "-" {
+				opts.Platform = ""
 			}
 			var stderr bytes.Buffer
 			opts.Stderr = &stderr
@@ -297,7 +302,8 @@ func TestImport(t *testing.T) {
 		wantErr             string
 	}{
 		{name: "layout index amd64", src: multi, platform: "linux/amd64", wantPlatform: "linux/amd64", wantDigest: f.Digests["linux/amd64"]},
-		{name: "layout index arm64", src: multi, platform: "linux/arm64", wantPlatform: "linux/arm64/v8", wantDigest: f.Digests["linux/arm64/v8"]},
+		{name: "layout index arm64/v8", src: multi, platform: "linux/arm64/v8", wantPlatform: "linux/arm64/v8", wantDigest: f.Digests["linux/arm64/v8"]},
+		{name: "layout index arm64 is not arm64/v8", src: multi, platform: "linux/arm64", wantErr: "no image for platform linux/arm64; available platforms: linux/amd64, linux/arm64/v8"},
 		{name: "layout index missing platform", src: multi, platform: "linux/riscv64", wantErr: "no image for platform linux/riscv64; available platforms: linux/amd64, linux/arm64/v8"},
 		{name: "single-image layout", src: single, platform: "linux/arm64/v8", wantPlatform: "linux/arm64/v8", wantDigest: f.Digests["linux/arm64/v8"]},
 		{name: "single-image layout wrong platform", src: single, platform: "linux/amd64", wantErr: "is for platform linux/arm64/v8, not linux/amd64"},

@@ -88,6 +88,19 @@ func TestPushErrors(t *testing.T) {
 	}))
 	defer forbidding.Close()
 	forbiddingHost := strings.TrimPrefix(forbidding.URL, "http://")
+	// A registry that wants credentials, answering the way distribution does.
+	locked := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		io.WriteString(w, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`)
+	}))
+	defer locked.Close()
+	lockedHost := strings.TrimPrefix(locked.URL, "http://")
+	// A registry whose certificate nobody here trusts.
+	untrusted := httptest.NewTLSServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	defer untrusted.Close()
+	untrustedHost := strings.TrimPrefix(untrusted.URL, "https://")
 	t.Setenv("DOCKER_CONFIG", t.TempDir())
 	img, err := random.Image(64, 1)
 	if err != nil {
@@ -98,8 +111,10 @@ func TestPushErrors(t *testing.T) {
 		tags       []string
 		want       string
 	}{
-		{"closed port", closed + "/cat", nil, "cannot reach registry " + closed + " (http): "},
-		{"refusing registry", forbiddingHost + "/cat", nil, "registry " + forbiddingHost + " (http) refused: HTTP 403: "},
+		{"closed port", closed + "/cat", nil, "cannot reach registry " + closed + " (https, falling back to http): "},
+		{"refusing registry", forbiddingHost + "/cat", nil, "registry " + forbiddingHost + " (https, falling back to http) refused: HTTP 403: "},
+		{"no credentials", lockedHost + "/cat", nil, "401 Unauthorized (HEAD responses have no body, use GET for details); log in first: run `docker login " + lockedHost + "`"},
+		{"untrusted certificate", untrustedHost + "/cat", nil, "registry " + untrustedHost + " (https, falling back to http): its TLS certificate is not trusted: "},
 		{"missing repository", "", []string{"v1"}, "no repository to push to: pass --repository REPO (or -r REPO)"},
 		{"bad repository", "UPPER/case", nil, `--repository "UPPER/case"`},
 		{"bad tag", "127.0.0.1:1/cat", []string{"bad tag"}, `--tag "bad tag" is not a valid tag`},

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 // Decode reads the JSON object in the file at path into v (a pointer to a
@@ -75,4 +76,30 @@ func jsonKind(goType string) string {
 		return "an object of strings"
 	}
 	return goType
+}
+
+// KeyValue is one KEY=VALUE line of an env, labels or annotations file.
+type KeyValue struct{ Key, Value string }
+
+// ReadKeyValues reads a file of KEY=VALUE lines, in order. The value is everything
+// after the first "="; empty lines are skipped. A line without "=" or with
+// an empty key is an error naming the file and line.
+func ReadKeyValues(field, path string) ([]KeyValue, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%q: %w", field, err)
+	}
+	var out []KeyValue
+	for i, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSuffix(line, "\r")
+		if line == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("%q: %s:%d: %q is not KEY=VALUE", field, path, i+1, line)
+		}
+		out = append(out, KeyValue{Key: k, Value: v})
+	}
+	return out, nil
 }

@@ -10,18 +10,20 @@ import (
 
 func init() {
 	commands["load"] = command{
-		usage:   "load --tarball FILE",
-		summary: "pipe a docker-save tarball into `docker load` (or podman, nerdctl)",
+		usage:   "load --image DIR --repo-tags FILE [--format docker|oci] [--loader PATH]",
+		summary: "stream an OCI layout into `<loader> load --input` (docker, podman or nerdctl by default)",
 		run: func(ctx context.Context, args []string, stdout io.Writer) error {
 			fs := newFlags("load")
-			tarball := fs.String("tarball", "", "docker-save tarball")
+			f := addTarballFlags(fs)
+			loader := fs.String("loader", "", "container CLI to run instead of docker/podman/nerdctl")
 			if err := parseFlags(fs, args); err != nil {
 				return err
 			}
-			if *tarball == "" {
-				return usagef("--tarball FILE is required")
+			what, write, err := f.writer()
+			if err != nil {
+				return err
 			}
-			return load.Load(ctx, *tarball, stdout, os.Stderr)
+			return load.Load(ctx, *loader, what, write, stdout, os.Stderr)
 		},
 	}
 }

@@ -37,7 +37,7 @@ func writeSpec(t *testing.T, json string) string {
 }
 
 func TestRegistered(t *testing.T) {
-	for _, c := range []string{"layer", "passwd", "image", "tarball", "load", "push"} {
+	for _, c := range []string{"layer", "passwd", "image", "tarball", "load", "push", "config", "index"} {
 		if _, ok := commands[c]; !ok {
 			t.Errorf("subcommand %q is not registered", c)
 		}
@@ -62,8 +62,11 @@ func TestErrors(t *testing.T) {
 		{"trailing data", []string{"image", "--spec", writeSpec(t, `{} {}`)}, 1, "unexpected data after the JSON object"},
 		{"missing out", []string{"image", "--spec", writeSpec(t, `{}`)}, 1, `"out" is required`},
 		{"push without repository", []string{"push", "--image", t.TempDir()}, 1, "pass --repository REPO (or -r REPO)"},
-		{"tarball without out", []string{"tarball", "--image", "x"}, 2, "--image and --out are required"},
-		{"load without tarball", []string{"load"}, 2, "--tarball FILE is required"},
+		{"push unknown argument", []string{"push", "--image", t.TempDir(), "--", "--jobs", "2"}, 2, `unknown argument "--jobs"`},
+		{"push -r without value", []string{"push", "--image", t.TempDir(), "-r"}, 2, "-r needs a value"},
+		{"tarball without out", []string{"tarball", "--image", "x", "--repo-tags", "y"}, 2, "--out is required"},
+		{"load without image", []string{"load"}, 2, "--image and --repo-tags are required"},
+		{"load bad format", []string{"load", "--image", "x", "--repo-tags", writeSpec(t, "a:b"), "--format", "tar"}, 1, "reading OCI layout x"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, stderr := runTool(t, tc.args...)
@@ -88,14 +91,16 @@ func TestPushFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	digest, _ := img.Digest()
-	// As the run script calls it: defaults first, then the user's "$@".
-	code, stdout, stderr := runTool(t, "push", "--image", dir, "--repository", host+"/default", "--tag", "d1",
-		"-r", host+"/mine", "-t", "u1", "--tag=u2")
+	// As the run script calls it: the rule's files, then the attribute's
+	// repository, then the user's "$@". Run-time tags come first, then the
+	// remote_tags file's (rules_oci's order).
+	code, stdout, stderr := runTool(t, "push", "--image", dir, "--remote-tags", writeSpec(t, "d1\n"), "--",
+		"--repository", host+"/default", "-r", host+"/mine", "-t", "u1", "--tag=u2")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	repo := host + "/mine"
-	want := "pushed " + repo + "@" + digest.String() + "\ntagged " + repo + ":d1\ntagged " + repo + ":u1\ntagged " + repo + ":u2\n"
+	want := "pushed " + repo + "@" + digest.String() + "\ntagged " + repo + ":u1\ntagged " + repo + ":u2\ntagged " + repo + ":d1\n"
 	if diff := cmp.Diff(want, stdout); diff != "" {
 		t.Errorf("output (-want +got):\n%s", diff)
 	}
@@ -111,6 +116,14 @@ func TestPushFlags(t *testing.T) {
 	}
 	if _, err := remote.Head(mustRef(t, host+"/default:d1")); err == nil {
 		t.Errorf("the overridden default repository was pushed to")
+	}
+	// repository_file gives the repository when no -r is given.
+	code, stdout, stderr = runTool(t, "push", "--image", dir, "--repository-file", writeSpec(t, host+"/fromfile\n"), "--", "--tag", "f1")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if want := "pushed " + host + "/fromfile@" + digest.String() + "\ntagged " + host + "/fromfile:f1\n"; stdout != want {
+		t.Errorf("output %q, want %q", stdout, want)
 	}
 }
 

@@ -1,0 +1,199 @@
+"""Repository rules behind the `oci` extension (//tools/oci:extensions.bzl), as rules_oci's oci/private/pull.bzl.
+
+  - oci_pull: one image as an OCI layout, `@<name>_<os>_<arch>[_<variant>]` (or
+    `@<name>_single` without platforms), target `:<repository name>`. Fetching it runs the
+    host Go toolchain from the workspace root: `go run .../tools/oci/cmd/ocitool pull`,
+    which picks the platform out of the index by exact os/arch[/variant] (as rules_oci),
+    verifies every blob, and writes the layout atomically.
+  - oci_alias: `@<name>`, with `:digest` (the digest the reference resolves to) and
+    `:<name>`, a select on the target platform's CPU with no default (an unlisted CPU fails
+    with the available platforms), or an alias to `@<name>_single`.
+"""
+
+_OCITOOL_PKG = "github.com/cat-server/cat-server/tools/oci/cmd/ocitool"
+
+# Where the layout is written inside each platform repository.
+_LAYOUT = "layout"
+
+# rules_oci's platform -> CPU constraint map: platforms not listed get a repository but
+# no entry in the select of @<name>.
+PLATFORM_TO_BAZEL_CPU = {
+    "linux/amd64": "@platforms//cpu:x86_64",
+    "linux/arm64": "@platforms//cpu:arm64",
+    "linux/arm64/v8": "@platforms//cpu:arm64",
+    "linux/arm/v7": "@platforms//cpu:armv7",
+    "linux/ppc64le": "@platforms//cpu:ppc",
+    "linux/s390x": "@platforms//cpu:s390x",
+    "linux/386": "@platforms//cpu:i386",
+    "linux/mips64le": "@platforms//cpu:mips64",
+}
+
+# --- copy_to_directory: a layout directory in a repository -> one tree artifact ----------
+
+def _copy_to_directory_impl(ctx):
+    out = ctx.actions.declare_directory(ctx.label.name + "_" + ctx.attr.dir)
+    prefix = "/".join([p for p in [ctx.label.workspace_root, ctx.label.package, ctx.attr.dir] if p]) + "/"
+    args = ctx.actions.args()
+    args.add(out.path)
+    for f in ctx.files.srcs:
+        if not f.path.startswith(prefix):
+            fail("%s: %s is not under %s" % (ctx.label, f.path, prefix))
+        args.add(f.path)
+        args.add(f.path[len(prefix):])
+    if not ctx.files.srcs:
+        fail("%s: no files under %s" % (ctx.label, prefix))
+    ctx.actions.run_shell(
+        inputs = ctx.files.srcs,
+        outputs = [out],
+        arguments = [args],
+        command = """set -eu
+out="$1"; shift
+while [ "$#" -gt 0 ]; do
+  mkdir -p "$out/$(dirname "$2")"
+  cp "$1" "$out/$2"
+  shift 2
+done
+""",
+        mnemonic = "OciLayoutDir",
+        progress_message = "Copying the OCI layout of %{label}",
+    )
+    return [DefaultInfo(files = depset([out]))]
+
+copy_to_directory = rule(
+    implementation = _copy_to_directory_impl,
+    doc = "Copies the files of an OCI layout directory into one tree artifact (a source directory is not one).",
+    attrs = {
+        "srcs": attr.label_list(allow_files = True, mandatory = True),
+        "dir": attr.string(default = _LAYOUT),
+    },
+)
+
+# --- repository rules ----------------------------------------------------------------------
+
+_REFERENCE_ATTRS = {
+    "pull_name": attr.string(mandatory = True, doc = "The oci.pull name, for messages."),
+    "image": attr.string(mandatory = True, doc = "registry/repository, without tag or digest."),
+    "identifier": attr.string(mandatory = True, doc = "The digest, or else the tag."),
+    "config": attr.label(allow_single_file = True, doc = "A docker config.json with credentials."),
+    "timeout": attr.int(default = 1200),
+    "go_mod": attr.label(default = Label("//:go.mod"), allow_single_file = True),
+}
+
+def _ocitool_pull(rctx, what, platform, out, digest_out = None):
+    go = rctx.which("go")
+    if not go:
+        fail("%s: `go` is not on PATH; pulling runs the host Go toolchain (go run %s)" % (what, _OCITOOL_PKG))
+    root = rctx.path(rctx.attr.go_mod).dirname
+    ident = rctx.attr.identifier
+    args = [go, "run", _OCITOOL_PKG, "pull", "--image", rctx.attr.image, "--out", str(rctx.path(out)), "--name", rctx.attr.pull_name]
+    args += ["--digest", ident] if ident.startswith("sha256:") else ["--tag", ident]
+    if platform:
+        args += ["--platform", platform]
+    if digest_out:
+        args += ["--digest-out", str(rctx.path(digest_out))]
+    env = {}
+    if rctx.attr.config:
+        env["DOCKER_CONFIG"] = str(rctx.path(rctx.attr.config).dirname)
+    rctx.report_progress("Pulling %s %s" % (rctx.attr.image, platform or ""))
+    res = rctx.execute(args, working_directory = str(root), timeout = rctx.attr.timeout, quiet = True, environment = env)
+    if res.return_code != 0:
+        fail("%s failed (%s, exit code %d):\n%s" % (
+            what,
+            " ".join(["go", "run", _OCITOOL_PKG] + args[3:]),
+            res.return_code,
+            (res.stderr + res.stdout).strip(),
+        ))
+
+def _oci_pull_impl(rctx):
+    what = "oci.pull(name = %r)%s" % (rctx.attr.pull_name, " for " + rctx.attr.platform if rctx.attr.platform else "")
+    _ocitool_pull(rctx, what, rctx.attr.platform, _LAYOUT)
+    rctx.file("BUILD.bazel", """\
+# Generated by {bzl} for {what}. DO NOT EDIT!
+
+load("{bzl}", "copy_to_directory")
+
+copy_to_directory(
+    name = "{target_name}",
+    srcs = glob(["{layout}/**"]),
+    dir = "{layout}",
+    tags = {tags},
+    visibility = ["//visibility:public"],
+)
+""".format(
+        bzl = str(Label("//tools/oci/private:pull.bzl")),
+        what = what,
+        target_name = rctx.attr.target_name,
+        layout = _LAYOUT,
+        tags = repr(rctx.attr.bazel_tags),
+    ))
+
+oci_pull = repository_rule(
+    implementation = _oci_pull_impl,
+    doc = "One image of an oci.pull as an OCI layout directory.",
+    attrs = dict(_REFERENCE_ATTRS, **{
+        "platform": attr.string(doc = "os/arch[/variant]; empty for a single-platform image."),
+        "target_name": attr.string(mandatory = True),
+        "bazel_tags": attr.string_list(),
+    }),
+)
+
+def _oci_alias_impl(rctx):
+    ident = rctx.attr.identifier
+    if ident.startswith("sha256:"):
+        rctx.file("digest.txt", ident)
+    else:
+        # Only a tag: resolve it (this pulls one image; pin the digest to avoid that).
+        _ocitool_pull(rctx, "oci.pull(name = %r)" % rctx.attr.pull_name, rctx.attr.first_platform, "resolve", "digest.txt")
+        if rctx.attr.reproducible:
+            msg = "WARNING: oci.pull(name = %r) uses tag %r: for reproducible builds pin digest = %r (or set reproducible = False to silence this)" % (
+                rctx.attr.pull_name,
+                ident,
+                rctx.read("digest.txt"),
+            )
+            print(msg)  # buildifier: disable=print
+    header = """\
+# Generated by {bzl} for oci.pull(name = "{name}"). DO NOT EDIT!
+
+filegroup(
+    name = "digest",
+    srcs = ["digest.txt"],
+    visibility = ["//visibility:public"],
+)
+""".format(bzl = str(Label("//tools/oci/private:pull.bzl")), name = rctx.attr.pull_name)
+    if rctx.attr.single:
+        body = """
+alias(
+    name = "{name}",
+    actual = "@{single}//:{single}",
+    visibility = ["//visibility:public"],
+)
+""".format(name = rctx.attr.target_name, single = rctx.attr.single)
+    else:
+        body = """
+alias(
+    name = "{name}",
+    actual = select(
+        {platform_map},
+        no_match_error = \"\"\"could not find an image matching the target platform. \\nAvailable platforms are {available} \"\"\",
+    ),
+    visibility = ["//visibility:public"],
+)
+""".format(
+            name = rctx.attr.target_name,
+            platform_map = repr(rctx.attr.platforms),
+            available = ", ".join(['"%s"' % p for p in rctx.attr.available_platforms]),
+        )
+    rctx.file("BUILD.bazel", header + body)
+
+oci_alias = repository_rule(
+    implementation = _oci_alias_impl,
+    doc = "@<name> of an oci.pull: `:digest` and `:<name>`.",
+    attrs = dict(_REFERENCE_ATTRS, **{
+        "target_name": attr.string(mandatory = True),
+        "platforms": attr.string_dict(doc = "CPU constraint -> @platform repository."),
+        "available_platforms": attr.string_list(),
+        "first_platform": attr.string(doc = "The platform to resolve a tag with."),
+        "single": attr.string(doc = "The _single repository, for an image without platforms."),
+        "reproducible": attr.bool(default = True),
+    }),
+)
