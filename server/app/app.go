@@ -179,7 +179,8 @@ func run(ctx context.Context, cfg config.Config, ln net.Listener, logger *slog.L
 	}
 
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(limits.Listener(ln, cfg.MaxConns, cfg.SendTimeout)) }()
+	lln := limits.Listener(ln, cfg.MaxConns, cfg.SendTimeout)
+	go func() { serveErr <- srv.Serve(lln) }()
 	logger.Info("cat-server started",
 		"addr", ln.Addr().String(), "port", cfg.Port, "root", cfg.Root,
 		"mode", string(cfg.Mode), "shutdownGrace", cfg.ShutdownGrace.String(),
@@ -194,6 +195,9 @@ func run(ctx context.Context, cfg config.Config, ln net.Listener, logger *slog.L
 
 	logger.Info("shutting down", "reason", context.Cause(ctx).Error(), "grace", cfg.ShutdownGrace.String())
 	hc.SetShuttingDown()
+	// Clients that stopped reading must not hold the shutdown past its
+	// grace: during it, half the grace without progress cuts them.
+	limits.ShortenSendTimeout(lln, cfg.ShutdownGrace/2)
 	shutdownCtx, cancel := context.WithTimeoutCause(context.WithoutCancel(ctx), cfg.ShutdownGrace,
 		fmt.Errorf("graceful shutdown did not finish within %s", cfg.ShutdownGrace))
 	defer cancel()

@@ -547,3 +547,31 @@ func TestListingBounded(t *testing.T) {
 		t.Errorf("HEAD listing = %d %q %v, truncated %q; want 200, no body, not rendered", st, body, err, h.Get(files.TruncatedHeader))
 	}
 }
+
+// TestShutdownCutsStalledReader: a client that stopped reading before the
+// shutdown, with the send timeout far longer than the grace, is cut within
+// the grace, and the shutdown is clean (exit 0).
+func TestShutdownCutsStalledReader(t *testing.T) {
+	const grace = 2 * time.Second
+	s := startWith(t, options{
+		edit: func(c *config.Config) {
+			c.SendTimeout, c.ShutdownGrace = time.Hour, grace
+		},
+		setup:  bigFile(8 << 20),
+		wrapLn: func(ln net.Listener) net.Listener { return smallSendBuffers{ln} },
+	})
+	c := dialSmallWindow(t, s.addr)
+	if _, err := io.WriteString(c, "GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	waitFDsTo(t, filepath.Join(s.dir, "big.bin"), 1, waitLimit)
+	time.Sleep(200 * time.Millisecond) // buffers full, the write stalled
+	startAt := time.Now()
+	s.cancel()
+	if err := s.wait(t); err != nil {
+		t.Errorf("Run = %v, want a clean shutdown", err)
+	}
+	if took := time.Since(startAt); took >= grace {
+		t.Errorf("shutdown took %s, want under the %s grace", took, grace)
+	}
+}

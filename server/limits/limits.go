@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -39,13 +40,15 @@ const rejectTimeout = 100 * time.Millisecond
 // clients fail fast instead of queueing unseen in the kernel's backlog.
 // Connections busy for long are bounded by the send timeout.
 func Listener(ln net.Listener, maxConns int, sendTimeout time.Duration) net.Listener {
-	return &listener{Listener: ln, max: maxConns, sendTimeout: sendTimeout, open: map[*Conn]struct{}{}}
+	l := &listener{Listener: ln, max: maxConns, open: map[*Conn]struct{}{}}
+	l.sendTimeout.Store(int64(sendTimeout))
+	return l
 }
 
 type listener struct {
 	net.Listener
 	max         int
-	sendTimeout time.Duration
+	sendTimeout atomic.Int64 // time.Duration
 
 	mu   sync.Mutex
 	open map[*Conn]struct{}
@@ -57,7 +60,7 @@ func (l *listener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		c := &Conn{Conn: nc, sendTimeout: l.sendTimeout, l: l, idleSince: time.Now()}
+		c := &Conn{Conn: nc, l: l, idleSince: time.Now()}
 		l.mu.Lock()
 		var victim *Conn
 		if len(l.open) >= l.max {
@@ -115,7 +118,7 @@ func Open(ln net.Listener) int {
 // ignored.
 func Busy(c net.Conn) (done func()) {
 	lc, ok := c.(*Conn)
-	if !ok || lc.l == nil {
+	if !ok {
 		return func() {}
 	}
 	l := lc.l
@@ -137,20 +140,35 @@ func Busy(c net.Conn) (done func()) {
 // (CloseWrite).
 type Conn struct {
 	net.Conn
-	sendTimeout time.Duration
-	l           *listener // nil outside a Listener
-	once        sync.Once
+	l    *listener
+	once sync.Once
 
 	// guarded by l.mu
 	busy      int
 	idleSince time.Time
 }
 
-// NewConn returns c with writes bounded by sendTimeout, outside any
-// listener limit.
-func NewConn(c net.Conn, sendTimeout time.Duration) *Conn {
-	return &Conn{Conn: c, sendTimeout: sendTimeout}
+// ShortenSendTimeout lowers the send timeout of ln (made by Listener) to d
+// if d is shorter, for the writes in progress too. At shutdown it makes
+// stalled readers go before the grace period ends, while clients that
+// keep reading carry on.
+func ShortenSendTimeout(ln net.Listener, d time.Duration) {
+	l, ok := ln.(*listener)
+	if !ok || time.Duration(l.sendTimeout.Load()) <= d {
+		return
+	}
+	l.sendTimeout.Store(int64(d))
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	deadline := time.Now().Add(d)
+	for c := range l.open {
+		// A write in progress gets the new deadline; the next one sets
+		// its own from the new timeout.
+		_ = c.Conn.SetWriteDeadline(deadline)
+	}
 }
+
+func (c *Conn) timeout() time.Duration { return time.Duration(c.l.sendTimeout.Load()) }
 
 // Write writes p in pieces of at most Chunk bytes, each of which must be
 // accepted by the kernel within the send timeout.
@@ -158,7 +176,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 	var n int
 	for len(p) > 0 {
 		piece := p[:min(len(p), Chunk)]
-		if err := c.Conn.SetWriteDeadline(time.Now().Add(c.sendTimeout)); err != nil {
+		if err := c.Conn.SetWriteDeadline(time.Now().Add(c.timeout())); err != nil {
 			return n, err
 		}
 		m, err := c.Conn.Write(piece)
@@ -193,7 +211,7 @@ func (c *Conn) ReadFrom(r io.Reader) (int64, error) {
 		if remain > 0 {
 			n = min(n, remain)
 		}
-		if err := c.Conn.SetWriteDeadline(time.Now().Add(c.sendTimeout)); err != nil {
+		if err := c.Conn.SetWriteDeadline(time.Now().Add(c.timeout())); err != nil {
 			return total, err
 		}
 		m, err := rf.ReadFrom(&io.LimitedReader{R: r, N: n})
@@ -238,13 +256,11 @@ func (c *Conn) CloseWrite() error {
 // Close closes the connection and frees its place under the limit.
 func (c *Conn) Close() error {
 	err := c.Conn.Close()
-	if c.l != nil {
-		c.once.Do(func() {
-			c.l.mu.Lock()
-			delete(c.l.open, c)
-			c.l.mu.Unlock()
-		})
-	}
+	c.once.Do(func() {
+		c.l.mu.Lock()
+		delete(c.l.open, c)
+		c.l.mu.Unlock()
+	})
 	return err
 }
 

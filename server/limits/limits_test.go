@@ -156,3 +156,23 @@ func TestListenerDisplacesOldestIdle(t *testing.T) {
 		}
 	}
 }
+
+func TestShortenSendTimeoutCutsWriteInProgress(t *testing.T) {
+	ln := listen(t, 1, time.Hour)
+	server, _ := pair(t, ln)
+	errc := make(chan error, 1)
+	go func() {
+		_, err := server.Write(make([]byte, 64<<20))
+		errc <- err
+	}()
+	time.Sleep(200 * time.Millisecond) // the write is stalled
+	ShortenSendTimeout(ln, 100*time.Millisecond)
+	select {
+	case err := <-errc:
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Errorf("Write = %v, want a deadline error", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the stalled write went on after ShortenSendTimeout")
+	}
+}
