@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/cat-server/cat-server/tools/cst/imagefs"
+	"github.com/cat-server/cat-server/tools/oci/ocilayout"
+	"github.com/cat-server/cat-server/tools/sbom/bom"
+	"github.com/cat-server/cat-server/tools/sbom/vulncheck"
+)
+
+// noDBHelp is the error when no database is configured.
+const noDBHelp = `no vulnerability database: set GOVULNDB to the Go vulnerability database or a mirror of it, e.g.
+  bazel test //image:vulncheck --test_env=GOVULNDB=https://vuln.go.dev
+  bazel test //image:vulncheck --test_env=GOVULNDB=file:///srv/vulndb   (a local copy of vuln.go.dev)
+or leave the scan out with --test_tag_filters=-requires-vulndb`
+
+func runVulncheck(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("sbomtool vulncheck", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	image := fs.String("image", "", "OCI image layout directory")
+	sbomFile := fs.String("sbom", "", "the image's SBOM (from sbomtool sbom)")
+	db := fs.String("db", os.Getenv("GOVULNDB"), "vulnerability database URL (default $GOVULNDB)")
+	timeout := fs.Duration("timeout", 10*time.Minute, "time limit for the whole check")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := required(map[string]string{"image": *image, "sbom": *sbomFile}); err != nil {
+		return err
+	}
+	if *db == "" {
+		return errors.New(noDBHelp)
+	}
+	if !strings.HasPrefix(*db, "https://") && !strings.HasPrefix(*db, "http://") && !strings.HasPrefix(*db, "file:///") {
+		return fmt.Errorf("GOVULNDB / --db %q: want an https:// URL or a file:/// URL of a local mirror", *db)
+	}
+	if *timeout <= 0 {
+		return fmt.Errorf("--timeout %v: must be > 0", *timeout)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	findings, err := Vulncheck(ctx, *image, *sbomFile, *db)
+	if err != nil {
+		return err
+	}
+	failed := 0
+	for _, f := range findings {
+		fmt.Fprintln(stdout, f)
+		if f.Fails() {
+			failed++
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d vulnerabilities with vulnerable symbols in the binary (database %s)", failed, *db)
+	}
+	fmt.Fprintf(stdout, "PASS no vulnerable symbol in the image's Go binaries (%d warnings; database %s)\n", len(findings), *db)
+	return nil
+}
+
+// Vulncheck checks every Go binary the SBOM lists, taken from the image.
+func Vulncheck(ctx context.Context, imageDir, sbomFile, db string) ([]vulncheck.Finding, error) {
+	content, err := os.ReadFile(sbomFile)
+	if err != nil {
+		return nil, fmt.Errorf("--sbom: %w", err)
+	}
+	b, err := bom.Decode(content)
+	if err != nil {
+		return nil, fmt.Errorf("--sbom %s: %w", sbomFile, err)
+	}
+	bins, err := bom.GoBinaries(b)
+	if err != nil {
+		return nil, fmt.Errorf("--sbom %s: %w", sbomFile, err)
+	}
+	if len(bins) == 0 {
+		return nil, fmt.Errorf("--sbom %s lists no Go binary", sbomFile)
+	}
+	img, err := ocilayout.Read(imageDir)
+	if err != nil {
+		return nil, fmt.Errorf("--image: %w", err)
+	}
+	d, err := img.Digest()
+	if err != nil {
+		return nil, err
+	}
+	if b.Metadata == nil || b.Metadata.Component == nil || b.Metadata.Component.Version != d.String() {
+		return nil, fmt.Errorf("--sbom %s does not describe image %s (digest %s)", sbomFile, imageDir, d)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return nil, err
+	}
+	fsys, err := imagefs.New(img)
+	if err != nil {
+		return nil, err
+	}
+	tmp, err := os.MkdirTemp("", "vulncheck-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	var all []vulncheck.Finding
+	for i, bin := range bins {
+		data, err := fsys.ReadFile(bin.Path)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s from the image: %w", bin.Path, err)
+		}
+		if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != bin.SHA256 {
+			return nil, fmt.Errorf("%s in the image has sha256 %x, the SBOM says %s", bin.Path, sum, bin.SHA256)
+		}
+		file := filepath.Join(tmp, fmt.Sprintf("bin%d-%s", i, filepath.Base(bin.Path)))
+		if err := os.WriteFile(file, data, 0o755); err != nil {
+			return nil, err
+		}
+		o := vulncheck.Options{
+			Binary: file, MainPackage: bin.MainPackage, MainModule: vulncheck.Module{Path: bin.Main.Path, Version: bin.Main.Version},
+			GOOS: cf.OS, GOARCH: cf.Architecture, DB: db, TempDir: tmp,
+		}
+		for _, m := range bin.Modules {
+			o.Modules = append(o.Modules, vulncheck.Module{Path: m.Path, Version: m.Version})
+		}
+		f, err := vulncheck.Run(ctx, o)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", bin.Path, err)
+		}
+		all = append(all, f...)
+	}
+	return all, nil
+}
