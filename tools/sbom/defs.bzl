@@ -59,11 +59,16 @@ def _image_sbom_impl(ctx):
         mnemonic = "ImageSbom",
         progress_message = "Writing SBOM %{label}",
     )
-    return [DefaultInfo(files = depset([out]))]
+    return [
+        DefaultInfo(files = depset([out])),
+        OutputGroupInfo(packages = depset([packages])),
+    ]
 
 image_sbom = rule(
     implementation = _image_sbom_impl,
-    doc = "A CycloneDX 1.6 JSON SBOM (<name>.cdx.json) of an OCI image and the Go binary built into it.",
+    doc = """A CycloneDX 1.6 JSON SBOM (<name>.cdx.json) of an OCI image and the Go binary built into it.
+
+Output group `packages`: the import paths linked into the binary, as the build graph says.""",
     attrs = {
         "image": attr.label(mandatory = True, allow_files = True, doc = "The image: an OCI layout directory (oci_image)."),
         "binary": attr.label(mandatory = True, providers = [GoArchive], doc = "The go_binary (or go_cross_binary) whose output is in the image."),

@@ -95,8 +95,17 @@ func (f Finding) String() string {
 	return fmt.Sprintf("%s %s: %s@%s (%s): %s: %s", verdict, f.ID, f.Module, f.Version, fixed, what, f.Summary)
 }
 
-// Run checks the binary and returns the findings, worst first.
-func Run(ctx context.Context, o Options) ([]Finding, error) {
+// Report is the outcome of one check.
+type Report struct {
+	// Findings, worst first.
+	Findings []Finding
+	// Stripped is set when the binary has no symbol table: govulncheck then
+	// counts every vulnerable symbol of an affected module as present.
+	Stripped bool
+}
+
+// Run checks the binary.
+func Run(ctx context.Context, o Options) (*Report, error) {
 	if o.DB == "" {
 		return nil, errors.New("no vulnerability database given")
 	}
@@ -104,7 +113,7 @@ func Run(ctx context.Context, o Options) ([]Finding, error) {
 	if err := govulncheck(ctx, &extract, &stderr, "-mode=extract", o.Binary); err != nil {
 		return nil, fmt.Errorf("govulncheck -mode=extract %s: %w\n%s", o.Binary, err, stderr.String())
 	}
-	blob, err := addModules(extract.Bytes(), o)
+	blob, stripped, err := addModules(extract.Bytes(), o)
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +126,11 @@ func Run(ctx context.Context, o Options) ([]Finding, error) {
 	if err := govulncheck(ctx, &out, &stderr, "-mode=binary", "-json", "-db", o.DB, blobFile); err != nil {
 		return nil, fmt.Errorf("govulncheck -mode=binary -db %s: %w\n%s", o.DB, err, stderr.String())
 	}
-	return parse(&out)
+	findings, err := parse(&out)
+	if err != nil {
+		return nil, err
+	}
+	return &Report{Findings: findings, Stripped: stripped}, nil
 }
 
 func govulncheck(ctx context.Context, stdout, stderr io.Writer, args ...string) error {
@@ -132,17 +145,19 @@ func govulncheck(ctx context.Context, stdout, stderr io.Writer, args ...string) 
 
 // addModules completes govulncheck's extract of the binary (a header line,
 // then the binary's description) with the module list, main package and
-// platform when the binary does not carry them.
-func addModules(extract []byte, o Options) ([]byte, error) {
+// platform when the binary does not carry them, and reports whether the
+// binary had no symbols.
+func addModules(extract []byte, o Options) (_ []byte, stripped bool, err error) {
 	dec := json.NewDecoder(bytes.NewReader(extract))
 	var header json.RawMessage
 	var bin map[string]json.RawMessage
 	if err := dec.Decode(&header); err != nil {
-		return nil, fmt.Errorf("govulncheck extract: header: %w", err)
+		return nil, false, fmt.Errorf("govulncheck extract: header: %w", err)
 	}
 	if err := dec.Decode(&bin); err != nil {
-		return nil, fmt.Errorf("govulncheck extract: body: %w", err)
+		return nil, false, fmt.Errorf("govulncheck extract: body: %w", err)
 	}
+	_, hasSymbols := bin["pkgSymbols"]
 	set := func(key string, v any) error {
 		if _, ok := bin[key]; ok {
 			return nil // the binary's own information wins
@@ -167,14 +182,14 @@ func addModules(extract []byte, o Options) ([]byte, error) {
 		{"goarch", o.GOARCH},
 	} {
 		if err := set(kv.key, kv.v); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
 	body, err := json.Marshal(bin)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return append(append(append([]byte{}, header...), '\n'), append(body, '\n')...), nil
+	return append(append(append([]byte{}, header...), '\n'), append(body, '\n')...), !hasSymbols, nil
 }
 
 // message is the part of govulncheck's -json stream this package reads.

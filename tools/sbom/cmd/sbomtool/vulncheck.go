@@ -49,7 +49,7 @@ func runVulncheck(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	findings, err := Vulncheck(ctx, *image, *sbomFile, *db)
+	findings, err := Vulncheck(ctx, *image, *sbomFile, *db, stdout)
 	if err != nil {
 		return err
 	}
@@ -68,7 +68,8 @@ func runVulncheck(args []string, stdout, stderr io.Writer) error {
 }
 
 // Vulncheck checks every Go binary the SBOM lists, taken from the image.
-func Vulncheck(ctx context.Context, imageDir, sbomFile, db string) ([]vulncheck.Finding, error) {
+// Notes go to log.
+func Vulncheck(ctx context.Context, imageDir, sbomFile, db string, log io.Writer) ([]vulncheck.Finding, error) {
 	content, err := os.ReadFile(sbomFile)
 	if err != nil {
 		return nil, fmt.Errorf("--sbom: %w", err)
@@ -128,11 +129,14 @@ func Vulncheck(ctx context.Context, imageDir, sbomFile, db string) ([]vulncheck.
 		for _, m := range bin.Modules {
 			o.Modules = append(o.Modules, vulncheck.Module{Path: m.Path, Version: m.Version})
 		}
-		f, err := vulncheck.Run(ctx, o)
+		r, err := vulncheck.Run(ctx, o)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", bin.Path, err)
 		}
-		all = append(all, f...)
+		if r.Stripped {
+			fmt.Fprintf(log, "NOTE %s has no symbol table: every vulnerable symbol of an affected module counts as present (link it without -s, e.g. bazel --strip=never)\n", bin.Path)
+		}
+		all = append(all, r.Findings...)
 	}
 	return all, nil
 }
