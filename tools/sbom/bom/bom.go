@@ -183,7 +183,11 @@ func goPURL(path, version string) string {
 	for i, s := range segs {
 		segs[i] = url.PathEscape(s)
 	}
-	return "pkg:golang/" + strings.Join(segs, "/") + "@" + url.PathEscape(version)
+	purl := "pkg:golang/" + strings.Join(segs, "/")
+	if version == "" || version == "(devel)" {
+		return purl // a main module built from source has no version
+	}
+	return purl + "@" + url.PathEscape(version)
 }
 
 func apkComponent(p apk.Package, distro string) cdx.Component {

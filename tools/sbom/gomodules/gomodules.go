@@ -40,7 +40,7 @@ type Result struct {
 // no module provides, or a required module without a go.sum line, is an
 // error naming it and the file.
 func Resolve(goModName string, goMod []byte, goSumName string, goSum []byte, pkgs []string) (*Result, error) {
-	f, err := modfile.ParseLax(goModName, goMod, nil)
+	f, err := modfile.Parse(goModName, goMod, nil)
 	if err != nil {
 		return nil, fmt.Errorf("parsing %s: %w", goModName, err)
 	}
