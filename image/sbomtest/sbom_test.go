@@ -184,6 +184,12 @@ func TestSBOMModulesMatchBuildGraph(t *testing.T) {
 func TestSBOMIsReproducible(t *testing.T) {
 	dir, _ := imageDir(t)
 	want := read(t, input(t, "SBOM"))
+	// Nothing of the machine or the output base: the same from any checkout.
+	for _, p := range []string{"bazel-out", "execroot", "/root/", "/tmp/", os.Getenv("TEST_SRCDIR")} {
+		if bytes.Contains(want, []byte(p)) {
+			t.Errorf("SBOM holds the machine path %q", p)
+		}
+	}
 	pkgs := strings.Fields(string(read(t, input(t, "SBOM_PACKAGES"))))
 	for i := 0; i < 3; i++ {
 		// The same inputs, the package list in another order each time.
