@@ -310,11 +310,27 @@ func TestVulncheckWithoutDatabaseFails(t *testing.T) {
 
 // vulncheck runs `sbomtool vulncheck` on //image with only env set (and logs its output).
 func vulncheck(t *testing.T, dir string, env ...string) (string, error) {
-	cmd := exec.Command(input(t, "SBOMTOOL"), "vulncheck", "--image", dir, "--sbom", input(t, "SBOM"), "--timeout", "2m")
+	return vulncheckArgs(t, dir, []string{"--timeout", "2m"}, env...)
+}
+
+func vulncheckArgs(t *testing.T, dir string, args []string, env ...string) (string, error) {
+	cmd := exec.Command(input(t, "SBOMTOOL"), append([]string{"vulncheck", "--image", dir, "--sbom", input(t, "SBOM")}, args...)...)
 	cmd.Env = append([]string{"HOME=" + t.TempDir(), "PATH=/usr/bin:/bin", "TMPDIR=" + t.TempDir()}, env...)
 	out, err := cmd.CombinedOutput()
 	t.Logf("%v (%v):\n%s", env, err, out)
 	return string(out), err
+}
+
+func TestVulncheckTimeout(t *testing.T) {
+	dir, _ := imageDir(t)
+	url, err := vulndbtest.Write(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := vulncheckArgs(t, dir, []string{"--timeout", "1ms"}, "GOVULNDB="+url)
+	if err == nil || !strings.Contains(out, "vulnerability check timed out after --timeout 1ms") {
+		t.Errorf("--timeout 1ms: err %v, output:\n%s", err, out)
+	}
 }
 
 // nextPatch is version with its patch number plus one: "v5.5.0" -> "v5.5.1".

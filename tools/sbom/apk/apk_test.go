@@ -43,6 +43,7 @@ func TestParseErrors(t *testing.T) {
 		{"no name, error names its first line", "P:a\nV:1\n\n\nC:Q1=\nV:2\n", DBPath + ":5: package entry without"},
 		{"not key:value", "P:musl\nhello\n", DBPath + `:2: want "X:value", got "hello"`},
 		{"long key", "Pkg:musl\n", DBPath + `:1: want "X:value"`},
+		{"line over the 1 MiB limit", "P:" + strings.Repeat("x", 1<<20) + "\n", DBPath + ": bufio.Scanner: token too long"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -8,6 +8,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -49,7 +51,13 @@ func runVulncheck(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
+	if err := checkDB(ctx, *db); err != nil {
+		return err
+	}
 	findings, err := Vulncheck(ctx, *image, *sbomFile, *db, stdout)
+	if ctx.Err() != nil {
+		return fmt.Errorf("vulnerability check timed out after --timeout %v (database %s)", *timeout, *db)
+	}
 	if err != nil {
 		return err
 	}
@@ -139,4 +147,34 @@ func Vulncheck(ctx context.Context, imageDir, sbomFile, db string, log io.Writer
 		all = append(all, r.Findings...)
 	}
 	return all, nil
+}
+
+// checkDB looks for the database's module index, so that a wrong GOVULNDB
+// fails with a message about the database rather than govulncheck's
+// "unrecognized vulndb format".
+func checkDB(ctx context.Context, db string) error {
+	if strings.HasPrefix(db, "file://") {
+		u, err := url.Parse(db)
+		if err != nil {
+			return fmt.Errorf("GOVULNDB %s: %w", db, err)
+		}
+		if _, err := os.Stat(filepath.Join(filepath.FromSlash(u.Path), "index", "modules.json")); err != nil {
+			return fmt.Errorf("GOVULNDB %s is not a Go vulnerability database mirror (want index/db.json, index/modules.json, ID/*.json): %w", db, err)
+		}
+		return nil
+	}
+	endpoint := strings.TrimRight(db, "/") + "/index/modules.json.gz"
+	req, err := http.NewRequestWithContext(ctx, http.MethodHead, endpoint, nil)
+	if err != nil {
+		return fmt.Errorf("GOVULNDB %s: %w", db, err)
+	}
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	if err != nil {
+		return fmt.Errorf("GOVULNDB %s: cannot reach the database: %w", db, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GOVULNDB %s: HEAD %s: HTTP %d: not a Go vulnerability database", db, endpoint, resp.StatusCode)
+	}
+	return nil
 }
