@@ -308,13 +308,13 @@ func TestVulncheckWithoutDatabaseFails(t *testing.T) {
 	}
 }
 
-// vulncheck runs `sbomtool vulncheck` on //image with only env set (and logs its output).
+// vulncheck runs imagevulncheck on //image with only env set (and logs its output).
 func vulncheck(t *testing.T, dir string, env ...string) (string, error) {
 	return vulncheckArgs(t, dir, []string{"--timeout", "2m"}, env...)
 }
 
 func vulncheckArgs(t *testing.T, dir string, args []string, env ...string) (string, error) {
-	cmd := exec.Command(input(t, "SBOMTOOL"), append([]string{"vulncheck", "--image", dir, "--sbom", input(t, "SBOM")}, args...)...)
+	cmd := exec.Command(input(t, "IMAGEVULNCHECK"), append([]string{"--image", dir, "--sbom", input(t, "SBOM")}, args...)...)
 	cmd.Env = append([]string{"HOME=" + t.TempDir(), "PATH=/usr/bin:/bin", "TMPDIR=" + t.TempDir()}, env...)
 	out, err := cmd.CombinedOutput()
 	t.Logf("%v (%v):\n%s", env, err, out)

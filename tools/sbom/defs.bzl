@@ -2,7 +2,9 @@
 
 Project rules of their own, beside the rules_oci-shaped ones: they take any image layout
 (ours or rules_oci's oci_image) and the go_binary built into it, declare inputs and
-outputs, and run one Go tool, //tools/sbom/cmd/sbomtool.
+outputs, and run one Go tool: //tools/sbom/cmd/sbomtool, or
+//tools/sbom/cmd/imagevulncheck for the check (kept apart so that golang.org/x/vuln and
+x/tools are built only for the test, not also for the build actions).
 
   - image_sbom: a CycloneDX 1.6 JSON SBOM of the image: the Go modules linked into the
     binary (rules_go's GoArchive graph mapped through go.mod/go.sum), the Go toolchain
@@ -16,6 +18,7 @@ outputs, and run one Go tool, //tools/sbom/cmd/sbomtool.
 load("@rules_go//go:def.bzl", "GoArchive")
 
 _SBOMTOOL = "//tools/sbom/cmd/sbomtool"
+_IMAGEVULNCHECK = "//tools/sbom/cmd/imagevulncheck"
 
 def _layout_dir(target, what):
     dirs = [f for f in target[DefaultInfo].files.to_list() if f.is_directory]
@@ -103,18 +106,18 @@ sbom_artifact = rule(
 
 def _vulncheck_test_impl(ctx):
     image = _layout_dir(ctx.attr.image, "image")
-    tool = ctx.executable._sbomtool
+    tool = ctx.executable._imagevulncheck
     script = ctx.actions.declare_file(ctx.label.name + ".sh")
     ctx.actions.write(
         script,
-        "#!/usr/bin/env bash\nexec '{tool}' vulncheck --image '{image}' --sbom '{sbom}' \"$@\"\n".format(
+        "#!/usr/bin/env bash\nexec '{tool}' --image '{image}' --sbom '{sbom}' \"$@\"\n".format(
             tool = tool.short_path,
             image = image.short_path,
             sbom = ctx.file.sbom.short_path,
         ),
         is_executable = True,
     )
-    runfiles = ctx.runfiles(files = [tool, image, ctx.file.sbom]).merge(ctx.attr._sbomtool[DefaultInfo].default_runfiles)
+    runfiles = ctx.runfiles(files = [tool, image, ctx.file.sbom]).merge(ctx.attr._imagevulncheck[DefaultInfo].default_runfiles)
     return [DefaultInfo(executable = script, runfiles = runfiles)]
 
 vulncheck_test = rule(
@@ -128,6 +131,6 @@ affected module version is linked. Without GOVULNDB it fails and says how to set
     attrs = {
         "image": attr.label(mandatory = True, allow_files = True),
         "sbom": attr.label(mandatory = True, allow_single_file = True, doc = "The image's SBOM (image_sbom): which binaries and modules to check."),
-        "_sbomtool": attr.label(default = _SBOMTOOL, executable = True, cfg = "target"),
+        "_imagevulncheck": attr.label(default = _IMAGEVULNCHECK, executable = True, cfg = "target"),
     },
 )

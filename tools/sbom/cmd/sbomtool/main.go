@@ -1,10 +1,9 @@
-// Command sbomtool describes OCI images as CycloneDX SBOMs, wraps an SBOM in
-// an OCI artifact that refers to its image, and checks an image's Go binary
-// with govulncheck. The Bazel rules of //tools/sbom:defs.bzl run it:
+// Command sbomtool describes OCI images as CycloneDX SBOMs and wraps an SBOM
+// in an OCI artifact that refers to its image. The Bazel rules of
+// //tools/sbom:defs.bzl run it:
 //
 //	sbomtool sbom --image DIR --name NAME --binary FILE --main-package PKG --packages FILE --go-mod FILE --go-sum FILE --out FILE
 //	sbomtool artifact --image DIR --sbom FILE --out DIR
-//	sbomtool vulncheck --image DIR --sbom FILE [--db URL]   (default $GOVULNDB)
 package main
 
 import (
@@ -35,17 +34,15 @@ func main() {
 
 func run(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: sbomtool sbom|artifact|vulncheck [flags]")
+		return errors.New("usage: sbomtool sbom|artifact [flags]")
 	}
 	switch args[0] {
 	case "sbom":
 		return runSBOM(args[1:], stderr)
 	case "artifact":
 		return runArtifact(args[1:], stderr)
-	case "vulncheck":
-		return runVulncheck(args[1:], stdout, stderr)
 	}
-	return fmt.Errorf("unknown subcommand %q: want sbom, artifact or vulncheck", args[0])
+	return fmt.Errorf("unknown subcommand %q: want sbom or artifact", args[0])
 }
 
 func newFlags(name string, stderr io.Writer) *flag.FlagSet {

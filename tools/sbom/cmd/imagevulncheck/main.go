@@ -1,3 +1,10 @@
+// Command imagevulncheck runs govulncheck (golang.org/x/vuln) in binary mode
+// on each Go binary an image's SBOM lists, taken out of the image, against
+// the vulnerability database in $GOVULNDB, and applies the severity rules of
+// package vulncheck: a vulnerable symbol in a binary fails, the rest warns.
+// The vulncheck_test rule of //tools/sbom:defs.bzl runs it:
+//
+//	imagevulncheck --image DIR --sbom FILE [--db URL] [--timeout 10m]
 package main
 
 import (
@@ -27,8 +34,15 @@ const noDBHelp = `no vulnerability database: set GOVULNDB to the Go vulnerabilit
   bazel test //image:vulncheck --test_env=GOVULNDB=file:///srv/vulndb   (a local copy of vuln.go.dev)
 or leave the scan out with --test_tag_filters=-requires-vulndb`
 
-func runVulncheck(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("sbomtool vulncheck", flag.ContinueOnError)
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "imagevulncheck:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("imagevulncheck", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	image := fs.String("image", "", "OCI image layout directory")
 	sbomFile := fs.String("sbom", "", "the image's SBOM (from sbomtool sbom)")
@@ -37,8 +51,11 @@ func runVulncheck(args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if err := required(map[string]string{"image": *image, "sbom": *sbomFile}); err != nil {
-		return err
+	if *image == "" {
+		return errors.New("--image is required")
+	}
+	if *sbomFile == "" {
+		return errors.New("--sbom is required")
 	}
 	if *db == "" {
 		return errors.New(noDBHelp)
