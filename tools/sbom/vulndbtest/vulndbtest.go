@@ -1,18 +1,15 @@
-// Package vulndbtest writes small Go vulnerability databases for tests, in
-// the layout govulncheck reads from a file:// URL (the v1 schema of
-// vuln.go.dev): index/db.json, index/modules.json and ID/<id>.json holding
-// OSV entries.
+// Package vulndbtest writes small Go vulnerability databases for tests: OSV
+// entries made from a few fields, written by package vulndb in the layout
+// govulncheck reads from a file:// URL.
 package vulndbtest
 
 import (
 	"encoding/json"
 	"fmt"
-	"net/url"
-	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 	"time"
+
+	"github.com/cat-server/cat-server/tools/sbom/vulndb"
 )
 
 // Entry is one vulnerability of one module.
@@ -63,25 +60,9 @@ type imp struct {
 	Symbols []string `json:"symbols,omitempty"`
 }
 
-type moduleVuln struct {
-	ID       string    `json:"id"`
-	Modified time.Time `json:"modified"`
-	Fixed    string    `json:"fixed,omitempty"`
-}
-
-type moduleMeta struct {
-	Path  string       `json:"path"`
-	Vulns []moduleVuln `json:"vulns"`
-}
-
 // Write creates the database in dir and returns its file:// URL.
 func Write(dir string, entries []Entry) (string, error) {
-	for _, d := range []string{"index", "ID"} {
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
-			return "", err
-		}
-	}
-	mods := map[string]*moduleMeta{}
+	var db []vulndb.Entry
 	for _, e := range entries {
 		if e.ID == "" || e.Module == "" || e.Package == "" {
 			return "", fmt.Errorf("entry %+v: ID, Module and Package are required", e)
@@ -103,38 +84,15 @@ func Write(dir string, entries []Entry) (string, error) {
 			SchemaVersion: "1.3.1", ID: e.ID, Modified: Modified, Published: Modified,
 			Summary: e.Summary, Details: e.Summary, Affected: []affected{a},
 		}
-		if err := writeJSON(filepath.Join(dir, "ID", e.ID+".json"), o); err != nil {
+		raw, err := json.MarshalIndent(o, "", "  ")
+		if err != nil {
 			return "", err
 		}
-		m, ok := mods[e.Module]
-		if !ok {
-			m = &moduleMeta{Path: e.Module}
-			mods[e.Module] = m
+		v, err := vulndb.Parse(e.ID+".json", raw)
+		if err != nil {
+			return "", err
 		}
-		m.Vulns = append(m.Vulns, moduleVuln{ID: e.ID, Modified: Modified, Fixed: fixed})
+		db = append(db, v)
 	}
-	list := []*moduleMeta{}
-	for _, m := range mods {
-		list = append(list, m)
-	}
-	sort.Slice(list, func(i, j int) bool { return list[i].Path < list[j].Path })
-	if err := writeJSON(filepath.Join(dir, "index", "modules.json"), list); err != nil {
-		return "", err
-	}
-	if err := writeJSON(filepath.Join(dir, "index", "db.json"), map[string]time.Time{"modified": Modified}); err != nil {
-		return "", err
-	}
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return "", err
-	}
-	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String(), nil
-}
-
-func writeJSON(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(path, b, 0o644)
+	return vulndb.Write(dir, db, Modified)
 }
