@@ -32,6 +32,7 @@ import (
 const noDBHelp = `no vulnerability database: set GOVULNDB to the Go vulnerability database or a mirror of it, e.g.
   bazel test //image:vulncheck --test_env=GOVULNDB=https://vuln.go.dev
   bazel test //image:vulncheck --test_env=GOVULNDB=file:///srv/vulndb   (a local copy of vuln.go.dev)
+  export GOVULNDB=$(tools/provision/install-vulndb.sh)   (a local copy built from the Go module proxy; tools/bazel does this)
 or leave the scan out with --test_tag_filters=-requires-vulndb`
 
 func main() {
