@@ -13,9 +13,10 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 pin="$here/vulndb.version"
 
-version=$(tr -d ' \t\r\n' < "$pin")
+# CAT_SERVER_VULNDB_VERSION overrides the pin (to try a version before pinning it).
+version=${CAT_SERVER_VULNDB_VERSION:-$(tr -d ' \t\r\n' < "$pin")}
 if ! [[ "$version" =~ ^v[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$ ]]; then
-  echo "install-vulndb: $pin: want one golang.org/x/vulndb module version (e.g. v0.0.0-20261105234957-e22db6528018), got '$version'" >&2
+  echo "install-vulndb: ${CAT_SERVER_VULNDB_VERSION:+CAT_SERVER_VULNDB_VERSION / }$pin: want one golang.org/x/vulndb module version (e.g. v0.0.0-20261105234957-e22db6528018), got '$version'" >&2
   exit 1
 fi
 base=${CAT_SERVER_VULNDB_DIR:-/var/cache/cat-server/vulndb}
