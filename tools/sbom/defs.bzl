@@ -118,15 +118,20 @@ def _vulncheck_test_impl(ctx):
         is_executable = True,
     )
     runfiles = ctx.runfiles(files = [tool, image, ctx.file.sbom]).merge(ctx.attr._imagevulncheck[DefaultInfo].default_runfiles)
-    return [DefaultInfo(executable = script, runfiles = runfiles)]
+    return [
+        DefaultInfo(executable = script, runfiles = runfiles),
+        # Only this test sees the caller's GOVULNDB (no --test_env for every test's cache key).
+        RunEnvironmentInfo(inherited_environment = ["GOVULNDB"]),
+    ]
 
 vulncheck_test = rule(
     implementation = _vulncheck_test_impl,
     doc = """govulncheck -mode=binary on the image's Go binaries, against the database in $GOVULNDB.
 
 Fails when a vulnerable symbol is in a binary; warns when only a vulnerable package or an
-affected module version is linked. Without GOVULNDB it fails and says how to set it
-(`--test_env=GOVULNDB=...`) or how to leave it out (`--test_tag_filters=-requires-vulndb`).""",
+affected module version is linked. GOVULNDB is taken from the environment `bazel test` runs
+in (or `--test_env=GOVULNDB=...`). Without it the test fails and says how to set it or how to
+leave it out (`--test_tag_filters=-requires-vulndb`).""",
     test = True,
     attrs = {
         "image": attr.label(mandatory = True, allow_files = True),
