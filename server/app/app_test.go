@@ -45,6 +45,7 @@ func (b *syncBuffer) String() string {
 
 type started struct {
 	addr   string
+	dir    string // the served root
 	cancel context.CancelFunc
 	done   chan error
 	logs   *syncBuffer
@@ -53,6 +54,21 @@ type started struct {
 // start runs the server on 127.0.0.1:0 over a temp root containing
 // hello.txt, with a secret file next to (outside) the root.
 func start(t *testing.T, mode config.Mode, grace time.Duration, wrap func(http.Handler) http.Handler) started {
+	t.Helper()
+	return startWith(t, options{edit: func(c *config.Config) { c.Mode, c.ShutdownGrace = mode, grace }, wrap: wrap})
+}
+
+// options adjust startWith's server.
+type options struct {
+	edit   func(*config.Config)            // changes the default config
+	setup  func(t *testing.T, dir string)  // adds to the root
+	wrapLn func(net.Listener) net.Listener // wraps the listener
+	wrap   func(http.Handler) http.Handler // wraps the router
+	force  context.Context                 // see WithForce
+}
+
+// startWith is start with default limits changed by o.
+func startWith(t *testing.T, o options) started {
 	t.Helper()
 	base := t.TempDir()
 	dir := filepath.Join(base, "root")
@@ -65,17 +81,32 @@ func start(t *testing.T, mode config.Mode, grace time.Duration, wrap func(http.H
 	if err := os.WriteFile(filepath.Join(base, "secret"), []byte("OUTSIDE-SECRET"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	if o.setup != nil {
+		o.setup(t, dir)
+	}
+	var ln net.Listener
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := config.Config{Root: dir, Port: ln.Addr().(*net.TCPAddr).Port, Mode: mode, ShutdownGrace: grace}
+	cfg := config.Defaults(dir)
+	cfg.Port = ln.Addr().(*net.TCPAddr).Port
+	cfg.ShutdownGrace = 5 * time.Second
+	if o.edit != nil {
+		o.edit(&cfg)
+	}
+	if o.wrapLn != nil {
+		ln = o.wrapLn(ln)
+	}
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx, cancel := context.WithCancel(context.Background())
+	if o.force != nil {
+		ctx = WithForce(ctx, o.force)
+	}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, cfg, ln, logger, wrap) }()
-	s := started{addr: ln.Addr().String(), cancel: cancel, done: done, logs: logs}
+	go func() { done <- run(ctx, cfg, ln, logger, o.wrap) }()
+	s := started{addr: ln.Addr().String(), dir: dir, cancel: cancel, done: done, logs: logs}
 	t.Cleanup(func() {
 		cancel()
 		select {

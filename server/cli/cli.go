@@ -39,12 +39,19 @@ Flags (an explicitly set flag overrides its environment variable):
   -root DIR                 directory to serve           env CAT_SERVER_ROOT            default /srv
   -mode MODE                release or debug             env CAT_SERVER_MODE            default release
   -shutdown-grace DURATION  graceful shutdown limit      env CAT_SERVER_SHUTDOWN_GRACE  default 10s
+  -max-header-bytes N       request line + headers       env CAT_SERVER_MAX_HEADER_BYTES     default 16384
+  -max-conns N              open connections             env CAT_SERVER_MAX_CONNS            default 256
+  -send-timeout DURATION    a write may stall this long  env CAT_SERVER_SEND_TIMEOUT         default 1m0s
+  -max-listing-entries N    entries per listing          env CAT_SERVER_MAX_LISTING_ENTRIES  default 5000
+  -max-listings N           listings built at once       env CAT_SERVER_MAX_LISTINGS         default 4
+  -sandbox BOOL             CSP sandbox on files         env CAT_SERVER_SANDBOX              default true
 
 Environment only:
   PORT                      TCP port on all interfaces, 1-65535                         default 8080
 
 Endpoints: GET/HEAD /healthz, GET/HEAD /<path> under the root.
-Exit status: 0 clean shutdown, 1 error or grace period exceeded, 2 bad command line.
+A second SIGTERM/SIGINT during shutdown closes the remaining connections at once.
+Exit status: 0 clean shutdown, 1 error or grace period exceeded or cut short, 2 bad command line.
 `
 
 // Main runs cat-server with args (without the program name) and returns
@@ -67,6 +74,7 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 		return ExitError
 	}
 
+	tuneGC(getenv)
 	logger := logging.New(stderr, cfg.Mode == config.ModeDebug)
 	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.Port))
 	if err != nil {

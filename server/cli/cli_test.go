@@ -7,11 +7,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
+	"github.com/cat-server/cat-server/server/app"
 	"github.com/cat-server/cat-server/server/config"
 )
 
@@ -75,6 +79,13 @@ func TestUsage(t *testing.T) {
 		"default " + config.DefaultRoot, "default " + string(config.DefaultMode),
 		"default " + config.DefaultGrace.String(), "default " + strconv.Itoa(config.DefaultPort),
 		"healthcheck",
+		config.EnvMaxHeaderBytes, config.EnvMaxConns, config.EnvSendTimeout, config.EnvMaxListingEntries,
+		config.EnvMaxListings, config.EnvSandbox,
+		"-" + config.FlagMaxHeaderBytes, "-" + config.FlagMaxConns, "-" + config.FlagSendTimeout,
+		"-" + config.FlagMaxListingEntries, "-" + config.FlagMaxListings, "-" + config.FlagSandbox,
+		"default " + strconv.Itoa(config.DefaultMaxHeaderBytes), "default " + strconv.Itoa(config.DefaultMaxConns),
+		"default " + config.DefaultSendTimeout.String(), "default " + strconv.Itoa(config.DefaultMaxListingEntries),
+		"default " + strconv.Itoa(config.DefaultMaxListings), "default " + strconv.FormatBool(config.DefaultSandbox),
 	} {
 		if !strings.Contains(Usage, want) {
 			t.Errorf("Usage lacks %q", want)
@@ -105,4 +116,36 @@ func closedPort(t *testing.T) string {
 	}
 	defer ln.Close()
 	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+}
+
+func TestShutdownContext(t *testing.T) {
+	sigs := make(chan os.Signal, 2)
+	ctx, cancel := ShutdownContext(context.Background(), sigs)
+	defer cancel()
+	force, ok := app.Force(ctx)
+	if !ok {
+		t.Fatal("ShutdownContext carries no force context")
+	}
+	if ctx.Err() != nil || force.Err() != nil {
+		t.Fatal("done before any signal")
+	}
+	sigs <- syscall.SIGTERM
+	waitDone(t, ctx, "first signal")
+	if got, want := context.Cause(ctx).Error(), "received terminated"; got != want {
+		t.Errorf("cause = %q, want %q", got, want)
+	}
+	if force.Err() != nil {
+		t.Fatal("first signal forced the shutdown")
+	}
+	sigs <- os.Interrupt
+	waitDone(t, force, "second signal")
+}
+
+func waitDone(t *testing.T, ctx context.Context, what string) {
+	t.Helper()
+	select {
+	case <-ctx.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatalf("context not done after %s", what)
+	}
 }

@@ -23,6 +23,13 @@ const (
 	EnvRoot  = "CAT_SERVER_ROOT"
 	EnvMode  = "CAT_SERVER_MODE"
 	EnvGrace = "CAT_SERVER_SHUTDOWN_GRACE"
+
+	EnvMaxHeaderBytes    = "CAT_SERVER_MAX_HEADER_BYTES"
+	EnvMaxConns          = "CAT_SERVER_MAX_CONNS"
+	EnvSendTimeout       = "CAT_SERVER_SEND_TIMEOUT"
+	EnvMaxListingEntries = "CAT_SERVER_MAX_LISTING_ENTRIES"
+	EnvMaxListings       = "CAT_SERVER_MAX_LISTINGS"
+	EnvSandbox           = "CAT_SERVER_SANDBOX"
 )
 
 // Flag names (without the leading dash).
@@ -30,6 +37,13 @@ const (
 	FlagRoot  = "root"
 	FlagMode  = "mode"
 	FlagGrace = "shutdown-grace"
+
+	FlagMaxHeaderBytes    = "max-header-bytes"
+	FlagMaxConns          = "max-conns"
+	FlagSendTimeout       = "send-timeout"
+	FlagMaxListingEntries = "max-listing-entries"
+	FlagMaxListings       = "max-listings"
+	FlagSandbox           = "sandbox"
 )
 
 // Defaults.
@@ -38,6 +52,25 @@ const (
 	DefaultRoot  = "/srv"
 	DefaultMode  = ModeRelease
 	DefaultGrace = 10 * time.Second
+
+	// The limits below are sized for a container with 64 MB of memory:
+	// together they keep the worst case well under half of it.
+
+	// DefaultMaxHeaderBytes bounds a request's line and headers (net/http
+	// adds 4 KiB of slack). nginx's default buffers allow 8 KiB per line.
+	DefaultMaxHeaderBytes = 16 << 10
+	// DefaultMaxConns bounds open client connections; at the limit a new
+	// one displaces the oldest not serving a request, or is answered 503.
+	DefaultMaxConns = 256
+	// DefaultSendTimeout is how long one write to a client may make no
+	// progress before the connection is closed (nginx's send_timeout).
+	DefaultSendTimeout = 60 * time.Second
+	// DefaultMaxListingEntries bounds the entries of one listing.
+	DefaultMaxListingEntries = 5000
+	// DefaultMaxListings bounds listings built at the same time.
+	DefaultMaxListings = 4
+	// DefaultSandbox: file responses carry "Content-Security-Policy: sandbox".
+	DefaultSandbox = true
 )
 
 // Mode selects logging behaviour.
@@ -63,6 +96,40 @@ type Config struct {
 	// ShutdownGrace bounds how long in-flight requests may run after a
 	// shutdown signal. It is positive.
 	ShutdownGrace time.Duration
+
+	// MaxHeaderBytes bounds the request line and headers (http.Server's
+	// MaxHeaderBytes), 1 KiB..1 MiB.
+	MaxHeaderBytes int
+	// MaxConns bounds concurrently open client connections, >= 1.
+	MaxConns int
+	// SendTimeout bounds how long a write to a client may make no
+	// progress. It is positive.
+	SendTimeout time.Duration
+	// MaxListingEntries bounds the entries one directory listing shows,
+	// >= 1.
+	MaxListingEntries int
+	// MaxListings bounds directory listings built concurrently, >= 1.
+	MaxListings int
+	// Sandbox makes file responses carry "Content-Security-Policy:
+	// sandbox", so active content cannot run on the server's origin.
+	Sandbox bool
+}
+
+// Defaults returns a Config with every limit at its default, for Root.
+// Port, Mode and ShutdownGrace get their defaults too.
+func Defaults(root string) Config {
+	return Config{
+		Root:              root,
+		Port:              DefaultPort,
+		Mode:              DefaultMode,
+		ShutdownGrace:     DefaultGrace,
+		MaxHeaderBytes:    DefaultMaxHeaderBytes,
+		MaxConns:          DefaultMaxConns,
+		SendTimeout:       DefaultSendTimeout,
+		MaxListingEntries: DefaultMaxListingEntries,
+		MaxListings:       DefaultMaxListings,
+		Sandbox:           DefaultSandbox,
+	}
 }
 
 // Parse parses args (without the program name) and the environment read
@@ -76,6 +143,10 @@ func Parse(args []string, getenv func(string) string) (Config, error) {
 	rootFlag := fs.String(FlagRoot, "", "")
 	modeFlag := fs.String(FlagMode, "", "")
 	graceFlag := fs.String(FlagGrace, "", "")
+	flagValues := map[string]*string{}
+	for _, name := range []string{FlagMaxHeaderBytes, FlagMaxConns, FlagSendTimeout, FlagMaxListingEntries, FlagMaxListings, FlagSandbox} {
+		flagValues[name] = fs.String(name, "", "")
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return Config{}, err
@@ -113,6 +184,41 @@ func Parse(args []string, getenv func(string) string) (Config, error) {
 		return Config{}, grace.errorf("must be a positive Go duration such as 10s or 1m30s")
 	}
 	cfg.ShutdownGrace = d
+
+	intSetting := func(flagName, envName string, def, lo, hi int, dst *int) error {
+		st := pick(set[flagName], *flagValues[flagName], flagName, getenv, envName, strconv.Itoa(def))
+		n, err := strconv.Atoi(st.value)
+		if err != nil || n < lo || n > hi {
+			return st.errorf("must be an integer between %d and %d", lo, hi)
+		}
+		*dst = n
+		return nil
+	}
+	for _, s := range []struct {
+		flag, env   string
+		def, lo, hi int
+		dst         *int
+	}{
+		{FlagMaxHeaderBytes, EnvMaxHeaderBytes, DefaultMaxHeaderBytes, 1 << 10, 1 << 20, &cfg.MaxHeaderBytes},
+		{FlagMaxConns, EnvMaxConns, DefaultMaxConns, 1, 1 << 16, &cfg.MaxConns},
+		{FlagMaxListingEntries, EnvMaxListingEntries, DefaultMaxListingEntries, 1, 1 << 20, &cfg.MaxListingEntries},
+		{FlagMaxListings, EnvMaxListings, DefaultMaxListings, 1, 1 << 10, &cfg.MaxListings},
+	} {
+		if err := intSetting(s.flag, s.env, s.def, s.lo, s.hi, s.dst); err != nil {
+			return Config{}, err
+		}
+	}
+
+	send := pick(set[FlagSendTimeout], *flagValues[FlagSendTimeout], FlagSendTimeout, getenv, EnvSendTimeout, DefaultSendTimeout.String())
+	if d, err = time.ParseDuration(send.value); err != nil || d <= 0 {
+		return Config{}, send.errorf("must be a positive Go duration such as 60s or 1m")
+	}
+	cfg.SendTimeout = d
+
+	sandbox := pick(set[FlagSandbox], *flagValues[FlagSandbox], FlagSandbox, getenv, EnvSandbox, strconv.FormatBool(DefaultSandbox))
+	if cfg.Sandbox, err = strconv.ParseBool(sandbox.value); err != nil {
+		return Config{}, sandbox.errorf("must be true or false")
+	}
 	return cfg, nil
 }
 

@@ -31,33 +31,33 @@ func TestParse(t *testing.T) {
 		{
 			name: "defaults except root",
 			env:  map[string]string{EnvRoot: dir},
-			want: Config{Root: dir, Port: 8080, Mode: ModeRelease, ShutdownGrace: 10 * time.Second},
+			want: base(dir, 8080, ModeRelease, 10*time.Second, nil),
 		},
 		{
 			name: "all from env",
 			env:  map[string]string{EnvRoot: dir, EnvPort: "9090", EnvMode: "debug", EnvGrace: "1m30s"},
-			want: Config{Root: dir, Port: 9090, Mode: ModeDebug, ShutdownGrace: 90 * time.Second},
+			want: base(dir, 9090, ModeDebug, 90*time.Second, nil),
 		},
 		{
 			name: "all from flags",
 			args: []string{"-root", dir, "-mode=debug", "--shutdown-grace", "250ms"},
-			want: Config{Root: dir, Port: 8080, Mode: ModeDebug, ShutdownGrace: 250 * time.Millisecond},
+			want: base(dir, 8080, ModeDebug, 250*time.Millisecond, nil),
 		},
 		{
 			name: "flags win over env",
 			args: []string{"-root", dir, "-mode", "release", "-shutdown-grace", "3s"},
 			env:  map[string]string{EnvRoot: other, EnvMode: "debug", EnvGrace: "bogus"},
-			want: Config{Root: dir, Port: 8080, Mode: ModeRelease, ShutdownGrace: 3 * time.Second},
+			want: base(dir, 8080, ModeRelease, 3*time.Second, nil),
 		},
 		{
 			name: "port bounds",
 			env:  map[string]string{EnvRoot: dir, EnvPort: "65535"},
-			want: Config{Root: dir, Port: 65535, Mode: ModeRelease, ShutdownGrace: 10 * time.Second},
+			want: base(dir, 65535, ModeRelease, 10*time.Second, nil),
 		},
 		{
 			name: "port 1",
 			env:  map[string]string{EnvRoot: dir, EnvPort: "1"},
-			want: Config{Root: dir, Port: 1, Mode: ModeRelease, ShutdownGrace: 10 * time.Second},
+			want: base(dir, 1, ModeRelease, 10*time.Second, nil),
 		},
 		{
 			name:    "port 0",
@@ -131,6 +131,60 @@ func TestParse(t *testing.T) {
 			args:    []string{"-shutdown-grace=-1s"},
 			env:     map[string]string{EnvRoot: dir},
 			wantErr: `invalid -shutdown-grace flag "-1s": must be a positive Go duration such as 10s or 1m30s`,
+		},
+		{
+			name: "limits from env",
+			env: map[string]string{EnvRoot: dir, EnvMaxHeaderBytes: "4096", EnvMaxConns: "10", EnvSendTimeout: "1s",
+				EnvMaxListingEntries: "100", EnvMaxListings: "2", EnvSandbox: "false"},
+			want: base(dir, 8080, ModeRelease, 10*time.Second, func(c *Config) {
+				c.MaxHeaderBytes, c.MaxConns, c.SendTimeout, c.MaxListingEntries, c.MaxListings, c.Sandbox = 4096, 10, time.Second, 100, 2, false
+			}),
+		},
+		{
+			name: "limits from flags win over env",
+			args: []string{"-max-header-bytes=1024", "-max-conns", "1", "-send-timeout", "2m", "-max-listing-entries=1",
+				"-max-listings=1", "-sandbox=true"},
+			env: map[string]string{EnvRoot: dir, EnvMaxConns: "x", EnvSandbox: "false"},
+			want: base(dir, 8080, ModeRelease, 10*time.Second, func(c *Config) {
+				c.MaxHeaderBytes, c.MaxConns, c.SendTimeout, c.MaxListingEntries, c.MaxListings = 1024, 1, 2*time.Minute, 1, 1
+			}),
+		},
+		{
+			name:    "header bytes too small",
+			env:     map[string]string{EnvRoot: dir, EnvMaxHeaderBytes: "1023"},
+			wantErr: `invalid CAT_SERVER_MAX_HEADER_BYTES "1023": must be an integer between 1024 and 1048576`,
+		},
+		{
+			name:    "header bytes too large flag",
+			args:    []string{"-max-header-bytes", "1048577"},
+			env:     map[string]string{EnvRoot: dir},
+			wantErr: `invalid -max-header-bytes flag "1048577": must be an integer between 1024 and 1048576`,
+		},
+		{
+			name:    "zero conns",
+			env:     map[string]string{EnvRoot: dir, EnvMaxConns: "0"},
+			wantErr: `invalid CAT_SERVER_MAX_CONNS "0": must be an integer between 1 and 65536`,
+		},
+		{
+			name:    "bad listing entries",
+			env:     map[string]string{EnvRoot: dir, EnvMaxListingEntries: "many"},
+			wantErr: `invalid CAT_SERVER_MAX_LISTING_ENTRIES "many": must be an integer between 1 and 1048576`,
+		},
+		{
+			name:    "zero listings",
+			args:    []string{"-max-listings=0"},
+			env:     map[string]string{EnvRoot: dir},
+			wantErr: `invalid -max-listings flag "0": must be an integer between 1 and 1024`,
+		},
+		{
+			name:    "bad send timeout",
+			env:     map[string]string{EnvRoot: dir, EnvSendTimeout: "0s"},
+			wantErr: `invalid CAT_SERVER_SEND_TIMEOUT "0s": must be a positive Go duration such as 60s or 1m`,
+		},
+		{
+			name:    "bad sandbox",
+			env:     map[string]string{EnvRoot: dir, EnvSandbox: "maybe"},
+			wantErr: `invalid CAT_SERVER_SANDBOX "maybe": must be true or false`,
 		},
 		{
 			name:    "unknown flag",
@@ -214,6 +268,17 @@ func TestPortFromEnv(t *testing.T) {
 			t.Errorf("PortFromEnv(PORT=%q) = %d, %v; want %d, error %v", tt.env, got, err, tt.want, tt.wantErr)
 		}
 	}
+}
+
+// base is the Config Parse returns for these values and default limits,
+// changed by edit if it is not nil.
+func base(root string, port int, mode Mode, grace time.Duration, edit func(*Config)) Config {
+	c := Defaults(root)
+	c.Port, c.Mode, c.ShutdownGrace = port, mode, grace
+	if edit != nil {
+		edit(&c)
+	}
+	return c
 }
 
 func mapEnv(m map[string]string) func(string) string {

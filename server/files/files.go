@@ -11,37 +11,102 @@
 // directory with a trailing slash answers a listing (index.html files are
 // not special): HTML by default, JSON when the Accept header names
 // application/json.
+//
+// Performance design. Small regular files (up to Options.CacheMaxFile,
+// 64 KiB by default) are served from memory: their bytes and precomputed
+// headers (ETag, Last-Modified, Content-Type, Content-Length, the sandbox
+// CSP), at most Options.CacheBytes (8 MiB) in all; a full cache admits a
+// new file one time in 16, evicting at random. A hit is revalidated on
+// every request, with no open, read or close: one fstatat through the
+// root, not following symlinks, per directory on the path (same inode,
+// still a directory) and one for the file (same device, inode, mode, size,
+// mtime and ctime). So a file changed, replaced, renamed or deleted on disk
+// is seen by the very next request, and a path that now leaves the root
+// is refused as before. Files whose ctime is under 2 s old are served but
+// not cached, so that two changes within one timestamp granule cannot go
+// unseen. Plain GET/HEAD hits skip http.ServeContent and allocate nothing;
+// ranges and conditionals other than an exact If-None-Match go through
+// http.ServeContent on the cached bytes. Larger files are sent with
+// sendfile from offset 0, after the headers.
 package files
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"html/template"
 	"io/fs"
 	"log/slog"
-	"mime"
 	"net/http"
 	"net/url"
 	"os"
 	"path"
-	"slices"
 	"strings"
 	"time"
 )
 
 // Handler serves files and directory listings from an *os.Root.
 type Handler struct {
-	root   *os.Root
-	logger *slog.Logger
+	root     *os.Root
+	logger   *slog.Logger
+	opts     Options
+	listings chan struct{} // semaphore: listings being built
+	cache    *cache        // nil when off
 }
 
-// New returns a Handler serving root. The caller keeps ownership of root
-// and must keep it open while the handler is in use. Unexpected errors are
-// logged to logger.
+// Options are the Handler's limits and policies.
+type Options struct {
+	// MaxListingEntries bounds the entries of one listing (>= 1).
+	MaxListingEntries int
+	// MaxListings bounds listings built at the same time (>= 1).
+	MaxListings int
+	// Sandbox makes file responses carry "Content-Security-Policy:
+	// sandbox", so that HTML, SVG or scripts in the served directory run
+	// in an opaque origin, never the server's.
+	Sandbox bool
+	// CacheBytes bounds the memory of the small-file cache (0: the
+	// default; negative: no cache).
+	CacheBytes int64
+	// CacheMaxFile is the largest file the cache holds (0: the default).
+	CacheMaxFile int64
+}
+
+// DefaultOptions are the options New uses.
+func DefaultOptions() Options {
+	return Options{MaxListingEntries: 5000, MaxListings: 4, Sandbox: true, CacheBytes: DefaultCacheBytes, CacheMaxFile: DefaultCacheMaxFile}
+}
+
+// New returns a Handler serving root with DefaultOptions. The caller keeps
+// ownership of root and must keep it open while the handler is in use.
+// Unexpected errors are logged to logger.
 func New(root *os.Root, logger *slog.Logger) *Handler {
-	return &Handler{root: root, logger: logger}
+	return NewWithOptions(root, logger, DefaultOptions())
+}
+
+// NewWithOptions is New with explicit options; zero limits get their
+// defaults.
+func NewWithOptions(root *os.Root, logger *slog.Logger, opts Options) *Handler {
+	def := DefaultOptions()
+	if opts.MaxListingEntries <= 0 {
+		opts.MaxListingEntries = def.MaxListingEntries
+	}
+	if opts.MaxListings <= 0 {
+		opts.MaxListings = def.MaxListings
+	}
+	if opts.CacheBytes == 0 {
+		opts.CacheBytes = def.CacheBytes
+	}
+	if opts.CacheMaxFile <= 0 {
+		opts.CacheMaxFile = def.CacheMaxFile
+	}
+	h := &Handler{root: root, logger: logger, opts: opts, listings: make(chan struct{}, opts.MaxListings)}
+	if opts.CacheBytes > 0 {
+		c, err := newCache(root, opts.CacheBytes, opts.CacheMaxFile)
+		if err != nil {
+			logger.Error("file cache off: open served directory", "error", err)
+		} else {
+			h.cache = c
+		}
+	}
+	return h
 }
 
 // Entry is one item of a JSON directory listing.
@@ -56,7 +121,7 @@ type Entry struct {
 // ServeHTTP implements http.Handler for GET and HEAD; other methods get
 // 405 with "Allow: GET, HEAD".
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header()["X-Content-Type-Options"] = nosniff // shared: no allocation per request
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
@@ -68,6 +133,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	trailingSlash := strings.HasSuffix(r.URL.Path, "/")
+	if h.cache != nil && !trailingSlash {
+		if e := h.cache.get(rel); e != nil {
+			e.serve(w, r)
+			return
+		}
+	}
 	fi, err := h.root.Stat(rel)
 	if err != nil {
 		h.notFound(w, r, rel, err)
@@ -90,6 +161,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// notFound answers 404 for anything that cannot be served, whatever the
+// reason: missing, unreadable (no existence oracle), a symlink leaving
+// the root, not a regular file. Reasons other than "missing" are logged
+// at debug level only, so clients cannot flood the log.
 func (h *Handler) notFound(w http.ResponseWriter, r *http.Request, rel string, err error) {
 	if !errors.Is(err, fs.ErrNotExist) {
 		// Includes "path escapes from parent" for symlinks leaving the root.
@@ -99,147 +174,36 @@ func (h *Handler) notFound(w http.ResponseWriter, r *http.Request, rel string, e
 }
 
 func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, rel string) {
-	f, err := h.root.Open(rel)
+	f, fi, err := OpenRegular(h.root, rel)
 	if err != nil {
 		h.notFound(w, r, rel, err)
 		return
 	}
 	defer f.Close()
-	// Stat the open file: the earlier Stat was only used to avoid
-	// opening FIFOs and devices; this one describes what we serve.
-	fi, err := f.Stat()
-	if err != nil {
-		h.logger.Error("stat open file", "path", rel, "error", err)
-		http.Error(w, "internal server error", http.StatusInternalServerError)
+	if err := h.setContentHeaders(w.Header(), fi.Name(), f); err != nil {
+		h.notFound(w, r, rel, err)
 		return
 	}
-	if !fi.Mode().IsRegular() {
-		http.NotFound(w, r)
+	if h.cache != nil {
+		if e := h.cache.load(rel, f, fi, w.Header()); e != nil {
+			e.serve(w, r)
+			return
+		}
+	}
+	if serveOpen(w, r, f, fi) {
 		return
 	}
 	w.Header().Set("ETag", ETag(fi))
+	limitRanges(r, fi.Size())
 	http.ServeContent(w, r, fi.Name(), fi.ModTime(), f)
 }
 
 // ETag returns a strong entity tag derived from fi's size and modification
 // time.
 func ETag(fi fs.FileInfo) string {
-	return fmt.Sprintf(`"%x-%x"`, fi.ModTime().UnixNano(), fi.Size())
+	return etagOf(fi.ModTime(), fi.Size())
 }
 
-func (h *Handler) serveDir(w http.ResponseWriter, r *http.Request, rel string) {
-	entries, err := h.list(rel)
-	if err != nil {
-		h.logger.Error("list directory", "path", rel, "error", err)
-		http.Error(w, "internal server error", http.StatusInternalServerError)
-		return
-	}
-	var buf bytes.Buffer
-	if wantsJSON(r.Header.Get("Accept")) {
-		w.Header().Set("Content-Type", "application/json")
-		err = json.NewEncoder(&buf).Encode(entries)
-	} else {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		err = listingTemplate.Execute(&buf, listingData{
-			Path:    "/" + strings.TrimPrefix(rel+"/", "./"),
-			Parent:  rel != ".",
-			Entries: entries,
-		})
-	}
-	if err != nil {
-		h.logger.Error("render listing", "path", rel, "error", err)
-		http.Error(w, "internal server error", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Vary", "Accept")
-	w.Header().Set("Cache-Control", "no-cache")
-	w.Header().Set("Content-Length", fmt.Sprint(buf.Len()))
-	_, _ = buf.WriteTo(w)
+func etagOf(modTime time.Time, size int64) string {
+	return fmt.Sprintf(`"%x-%x"`, modTime.UnixNano(), size)
 }
-
-// list returns the visible entries of directory rel, sorted by name.
-// Dotfiles are omitted, as are entries that cannot be served: symlinks
-// that are broken or leave the root, and anything that is neither a
-// regular file nor a directory.
-func (h *Handler) list(rel string) ([]Entry, error) {
-	d, err := h.root.Open(rel)
-	if err != nil {
-		return nil, fmt.Errorf("open: %w", err)
-	}
-	defer d.Close()
-	des, err := d.ReadDir(-1)
-	if err != nil {
-		return nil, fmt.Errorf("read: %w", err)
-	}
-	entries := make([]Entry, 0, len(des))
-	for _, de := range des {
-		name := de.Name()
-		if strings.HasPrefix(name, ".") {
-			continue
-		}
-		fi, err := h.root.Stat(path.Join(rel, name)) // follows symlinks within the root only
-		if err != nil {
-			continue
-		}
-		e := Entry{Name: name, Dir: fi.IsDir(), ModTime: fi.ModTime().UTC()}
-		switch {
-		case fi.IsDir():
-		case fi.Mode().IsRegular():
-			e.Size = fi.Size()
-		default:
-			continue
-		}
-		entries = append(entries, e)
-	}
-	slices.SortFunc(entries, func(a, b Entry) int { return strings.Compare(a.Name, b.Name) })
-	return entries, nil
-}
-
-// wantsJSON reports whether the Accept header explicitly asks for
-// application/json (with a non-zero q value).
-func wantsJSON(accept string) bool {
-	for part := range strings.SplitSeq(accept, ",") {
-		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
-		if err != nil || mt != "application/json" {
-			continue
-		}
-		if q := params["q"]; q != "" && strings.Trim(q, "0.") == "" {
-			continue // q=0, q=0.0, ...: explicitly not acceptable
-		}
-		return true
-	}
-	return false
-}
-
-type listingData struct {
-	Path    string
-	Parent  bool
-	Entries []Entry
-}
-
-var listingTemplate = template.Must(template.New("listing").Funcs(template.FuncMap{
-	"href": func(e Entry) string {
-		s := "./" + url.PathEscape(e.Name)
-		if e.Dir {
-			s += "/"
-		}
-		return s
-	},
-	"when": func(t time.Time) string { return t.Format(time.RFC3339) },
-}).Parse(`<!DOCTYPE html>
-<html>
-<head><meta charset="utf-8"><title>Index of {{.Path}}</title></head>
-<body>
-<h1>Index of {{.Path}}</h1>
-<table>
-<tr><th>Name</th><th>Size</th><th>Modified</th></tr>
-{{- if .Parent}}
-<tr><td><a href="../">../</a></td><td></td><td></td></tr>
-{{- end}}
-{{- range .Entries}}
-<tr><td><a href="{{href .}}">{{.Name}}{{if .Dir}}/{{end}}</a></td><td>{{if not .Dir}}{{.Size}}{{end}}</td><td>{{when .ModTime}}</td></tr>
-{{- end}}
-</table>
-</body>
-</html>
-`))

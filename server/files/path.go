@@ -38,7 +38,7 @@ func CleanPath(escaped string) (rel string, ok bool) {
 	if p == "" {
 		return ".", true
 	}
-	for _, seg := range strings.Split(p, "/") {
+	for seg := range strings.SplitSeq(p, "/") {
 		if seg == "" || seg[0] == '.' {
 			return "", false
 		}

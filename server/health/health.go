@@ -2,6 +2,7 @@
 package health
 
 import (
+	"encoding/json"
 	"net/http"
 	"sync/atomic"
 )
@@ -10,10 +11,16 @@ import (
 // reports healthy until SetShuttingDown is called.
 type Checker struct {
 	shuttingDown atomic.Bool
+	probe        func() error
 }
 
 // New returns a Checker that reports healthy.
 func New() *Checker { return &Checker{} }
+
+// NewWithProbe returns a Checker that also runs probe on every request
+// and reports unhealthy (503) while it fails, e.g. when the served
+// directory is gone.
+func NewWithProbe(probe func() error) *Checker { return &Checker{probe: probe} }
 
 // SetShuttingDown makes subsequent probes answer 503.
 func (c *Checker) SetShuttingDown() { c.shuttingDown.Store(true) }
@@ -30,6 +37,11 @@ func (c *Checker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	status, body := http.StatusOK, `{"status":"ok"}`+"\n"
 	if c.shuttingDown.Load() {
 		status, body = http.StatusServiceUnavailable, `{"status":"shutting down"}`+"\n"
+	} else if c.probe != nil {
+		if err := c.probe(); err != nil {
+			b, _ := json.Marshal(map[string]string{"status": "unhealthy", "error": err.Error()})
+			status, body = http.StatusServiceUnavailable, string(b)+"\n"
+		}
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json")

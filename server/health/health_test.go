@@ -1,6 +1,7 @@
 package health
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -39,5 +40,25 @@ func TestChecker(t *testing.T) {
 				t.Errorf("response mismatch (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestCheckerProbe(t *testing.T) {
+	var probeErr error
+	c := NewWithProbe(func() error { return probeErr })
+	for _, tt := range []struct {
+		err    error
+		status int
+		body   string
+	}{
+		{nil, 200, `{"status":"ok"}` + "\n"},
+		{errors.New("served directory was removed"), 503, `{"error":"served directory was removed","status":"unhealthy"}` + "\n"},
+	} {
+		probeErr = tt.err
+		rec := httptest.NewRecorder()
+		c.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
+		if rec.Code != tt.status || rec.Body.String() != tt.body {
+			t.Errorf("probe error %v: %d %q, want %d %q", tt.err, rec.Code, rec.Body.String(), tt.status, tt.body)
+		}
 	}
 }

@@ -13,8 +13,13 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	// The first SIGTERM or SIGINT starts a graceful shutdown, a second one
+	// cuts its grace period short.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGTERM, os.Interrupt)
+	ctx, cancel := cli.ShutdownContext(context.Background(), sigs)
 	code := cli.Main(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
-	stop()
+	signal.Stop(sigs)
+	cancel()
 	os.Exit(code)
 }

@@ -1,0 +1,267 @@
+// Package limits bounds what clients can hold on to: the number of open
+// connections, and how long a write to a client may make no progress.
+package limits
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Chunk is the most one write to a client may carry under one deadline:
+// larger writes (and sendfile transfers) are split, each piece getting a
+// fresh deadline. A client must therefore read at least Chunk bytes per
+// send timeout to keep its connection.
+const Chunk = 64 << 10
+
+// rejectResponse is written to connections over the limit.
+const rejectResponse = "HTTP/1.1 503 Service Unavailable\r\n" +
+	"Content-Type: text/plain; charset=utf-8\r\n" +
+	"Retry-After: 1\r\n" +
+	"Connection: close\r\n" +
+	"Content-Length: 20\r\n\r\n" +
+	"too many connections"
+
+// rejectTimeout bounds writing rejectResponse to a fresh connection.
+const rejectTimeout = 100 * time.Millisecond
+
+// Listener wraps ln so that at most maxConns accepted connections are
+// open at once, and every write to a connection must make progress within
+// sendTimeout.
+//
+// When all places are taken, a new connection takes the place of the
+// oldest one that is not busy (see Busy): one still sending its request
+// headers (slowloris) or idle between keep-alive requests. Only when every
+// connection is busy is the new one answered 503 and closed at once, so
+// clients fail fast instead of queueing unseen in the kernel's backlog.
+// Connections busy for long are bounded by the send timeout.
+func Listener(ln net.Listener, maxConns int, sendTimeout time.Duration) net.Listener {
+	l := &listener{Listener: ln, max: maxConns, open: map[*Conn]struct{}{}}
+	l.sendTimeout.Store(int64(sendTimeout))
+	return l
+}
+
+type listener struct {
+	net.Listener
+	max         int
+	sendTimeout atomic.Int64 // time.Duration
+
+	mu   sync.Mutex
+	open map[*Conn]struct{}
+}
+
+func (l *listener) Accept() (net.Conn, error) {
+	for {
+		nc, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		c := &Conn{Conn: nc, l: l, idleSince: time.Now()}
+		l.mu.Lock()
+		var victim *Conn
+		if len(l.open) >= l.max {
+			victim = l.oldestIdleLocked()
+			if victim != nil {
+				delete(l.open, victim)
+			}
+		}
+		admitted := len(l.open) < l.max
+		if admitted {
+			l.open[c] = struct{}{}
+		}
+		l.mu.Unlock()
+		if victim != nil {
+			_ = victim.Conn.Close() // its server goroutine sees the error and closes it too
+		}
+		if admitted {
+			return c, nil
+		}
+		_ = nc.SetWriteDeadline(time.Now().Add(rejectTimeout))
+		_, _ = io.WriteString(nc, rejectResponse)
+		_ = nc.Close()
+	}
+}
+
+// oldestIdleLocked returns the open connection that has not been busy for
+// the longest time, or nil if all are busy. l.mu is held.
+func (l *listener) oldestIdleLocked() *Conn {
+	var oldest *Conn
+	for c := range l.open {
+		if c.busy > 0 {
+			continue
+		}
+		if oldest == nil || c.idleSince.Before(oldest.idleSince) {
+			oldest = c
+		}
+	}
+	return oldest
+}
+
+// Open returns how many connections ln (made by Listener) holds open.
+func Open(ln net.Listener) int {
+	l, ok := ln.(*listener)
+	if !ok {
+		return -1
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.open)
+}
+
+// Busy marks c (a connection from Listener, e.g. from
+// http.Server.ConnContext) as serving a request until the returned
+// function is called: it cannot be displaced then. Other connections are
+// ignored.
+func Busy(c net.Conn) (done func()) {
+	lc, ok := c.(*Conn)
+	if !ok {
+		return func() {}
+	}
+	l := lc.l
+	l.mu.Lock()
+	lc.busy++
+	l.mu.Unlock()
+	return func() {
+		l.mu.Lock()
+		lc.busy--
+		if lc.busy == 0 {
+			lc.idleSince = time.Now()
+		}
+		l.mu.Unlock()
+	}
+}
+
+// Conn is a connection whose writes must make progress within a send
+// timeout. It keeps *net.TCPConn's sendfile path (ReadFrom) and half-close
+// (CloseWrite).
+type Conn struct {
+	net.Conn
+	l    *listener
+	once sync.Once
+
+	// guarded by l.mu
+	busy      int
+	idleSince time.Time
+}
+
+// ShortenSendTimeout lowers the send timeout of ln (made by Listener) to d
+// if d is shorter, for the writes in progress too. At shutdown it makes
+// stalled readers go before the grace period ends, while clients that
+// keep reading carry on.
+func ShortenSendTimeout(ln net.Listener, d time.Duration) {
+	l, ok := ln.(*listener)
+	if !ok || time.Duration(l.sendTimeout.Load()) <= d {
+		return
+	}
+	l.sendTimeout.Store(int64(d))
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	deadline := time.Now().Add(d)
+	for c := range l.open {
+		// A write in progress gets the new deadline; the next one sets
+		// its own from the new timeout.
+		_ = c.Conn.SetWriteDeadline(deadline)
+	}
+}
+
+func (c *Conn) timeout() time.Duration { return time.Duration(c.l.sendTimeout.Load()) }
+
+// Write writes p in pieces of at most Chunk bytes, each of which must be
+// accepted by the kernel within the send timeout.
+func (c *Conn) Write(p []byte) (int, error) {
+	var n int
+	for len(p) > 0 {
+		piece := p[:min(len(p), Chunk)]
+		if err := c.Conn.SetWriteDeadline(time.Now().Add(c.timeout())); err != nil {
+			return n, err
+		}
+		m, err := c.Conn.Write(piece)
+		n += m
+		if err != nil {
+			c.abortIfStalled(err)
+			return n, err
+		}
+		p = p[m:]
+	}
+	return n, nil
+}
+
+// ReadFrom copies from r in pieces of at most Chunk bytes, each under a
+// fresh deadline, using the underlying connection's ReadFrom (sendfile for
+// files) when it has one.
+func (c *Conn) ReadFrom(r io.Reader) (int64, error) {
+	rf, ok := c.Conn.(io.ReaderFrom)
+	if !ok {
+		return io.Copy(writerOnly{c}, r)
+	}
+	// sendfile looks through one *io.LimitedReader only, so unwrap it and
+	// keep its count up to date.
+	remain := int64(-1)
+	lr, limited := r.(*io.LimitedReader)
+	if limited {
+		remain, r = lr.N, lr.R
+	}
+	var total int64
+	for remain != 0 {
+		n := int64(Chunk)
+		if remain > 0 {
+			n = min(n, remain)
+		}
+		if err := c.Conn.SetWriteDeadline(time.Now().Add(c.timeout())); err != nil {
+			return total, err
+		}
+		m, err := rf.ReadFrom(&io.LimitedReader{R: r, N: n})
+		total += m
+		if remain > 0 {
+			remain -= m
+		}
+		if limited {
+			lr.N -= m
+		}
+		if err != nil {
+			c.abortIfStalled(err)
+			return total, err
+		}
+		if m < n {
+			break // EOF
+		}
+	}
+	return total, nil
+}
+
+// abortIfStalled makes the coming Close reset the connection when err is
+// the send timeout, so the kernel drops the unsent data at once instead of
+// keeping the orphaned socket's buffers for a reader that does not read.
+func (c *Conn) abortIfStalled(err error) {
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		return
+	}
+	if l, ok := c.Conn.(interface{ SetLinger(int) error }); ok {
+		_ = l.SetLinger(0)
+	}
+}
+
+// CloseWrite half-closes the connection if the underlying one can.
+func (c *Conn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return errors.ErrUnsupported
+}
+
+// Close closes the connection and frees its place under the limit.
+func (c *Conn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(func() {
+		c.l.mu.Lock()
+		delete(c.l.open, c)
+		c.l.mu.Unlock()
+	})
+	return err
+}
+
+type writerOnly struct{ io.Writer }
