@@ -2,7 +2,7 @@ module github.com/cat-server/cat-server
 
 go 1.25.0
 
-toolchain go1.26.8
+toolchain go1.26.10
 
 require (
 	github.com/CycloneDX/cyclonedx-go v0.12.0

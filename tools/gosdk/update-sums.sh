@@ -19,7 +19,9 @@ out=tools/gosdk/toolchain.sums
   echo "# Written by tools/gosdk/update-sums.sh for the Go version in go.mod."
   for p in "${PLATFORMS[@]}"; do
     mod="golang.org/toolchain@v0.0.1-go$version.$p"
-    json=$(GOFLAGS=-mod=mod GOTOOLCHAIN=local go mod download -json "$mod")
+    # Outside this module: the download needs no go.mod, and ours may name a newer toolchain.
+    json=$(cd / && GOFLAGS=-mod=mod GOTOOLCHAIN=local go mod download -json "$mod") \
+      || { echo "update-sums: go mod download $mod failed: $json" >&2; exit 1; }
     zip=$(sed -n 's/^[[:space:]]*"Zip": "\(.*\)",$/\1/p' <<<"$json")
     h1=$(sed -n 's/^[[:space:]]*"Sum": "\(.*\)",$/\1/p' <<<"$json")
     [ -f "$zip" ] && [ -n "$h1" ] || { echo "update-sums: go mod download $mod gave no zip: $json" >&2; exit 1; }
