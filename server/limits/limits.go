@@ -134,6 +134,19 @@ func Busy(c net.Conn) (done func()) {
 // Conn is a connection whose writes must make progress within a send
 // timeout. It keeps *net.TCPConn's sendfile path (ReadFrom) and half-close
 // (CloseWrite).
+//
+// Each Write or ReadFrom is made in one call to the underlying connection,
+// so a file goes out with as few sendfile calls as the kernel allows. Two
+// clocks bound a client that stops reading:
+//   - on Linux, the kernel's TCP_USER_TIMEOUT, set to the send timeout on
+//     every accepted TCP connection: the kernel aborts the connection (the
+//     write fails with ETIMEDOUT, reported as os.ErrDeadlineExceeded) once
+//     sent data stays unacknowledged, or the peer's window stays zero, for
+//     that long; a reader that keeps reading is never cut;
+//   - everywhere, a write deadline of one send timeout, renewed whenever it
+//     passes while the write is still moving (some bytes accepted since it
+//     was set). Without the kernel's help a stalled reader is thus cut
+//     between one and two send timeouts after its last read.
 type Conn struct {
 	net.Conn
 	l    *listener
