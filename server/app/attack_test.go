@@ -302,9 +302,8 @@ func TestStalledReaderCut(t *testing.T) {
 	}
 }
 
-// TestSlowReaderCompletes: a client reading steadily but slowly (well
-// above Chunk per send timeout) gets the whole file, taking several send
-// timeouts.
+// TestSlowReaderCompletes: a client reading steadily but slowly gets the
+// whole file, taking several send timeouts.
 func TestSlowReaderCompletes(t *testing.T) {
 	const size = 1 << 20
 	sendTimeout := time.Second

@@ -9,14 +9,9 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
-
-// Chunk is the most one write to a client may carry under one deadline:
-// larger writes (and sendfile transfers) are split, each piece getting a
-// fresh deadline. A client must therefore read at least Chunk bytes per
-// send timeout to keep its connection.
-const Chunk = 64 << 10
 
 // rejectResponse is written to connections over the limit.
 const rejectResponse = "HTTP/1.1 503 Service Unavailable\r\n" +
@@ -61,6 +56,7 @@ func (l *listener) Accept() (net.Conn, error) {
 			return nil, err
 		}
 		c := &Conn{Conn: nc, l: l, idleSince: time.Now()}
+		setUserTimeout(nc, time.Duration(l.sendTimeout.Load()))
 		l.mu.Lock()
 		var victim *Conn
 		if len(l.open) >= l.max {
@@ -138,6 +134,19 @@ func Busy(c net.Conn) (done func()) {
 // Conn is a connection whose writes must make progress within a send
 // timeout. It keeps *net.TCPConn's sendfile path (ReadFrom) and half-close
 // (CloseWrite).
+//
+// Each Write or ReadFrom is made in one call to the underlying connection,
+// so a file goes out with as few sendfile calls as the kernel allows. Two
+// clocks bound a client that stops reading:
+//   - on Linux, the kernel's TCP_USER_TIMEOUT, set to the send timeout on
+//     every accepted TCP connection: the kernel aborts the connection (the
+//     write fails with ETIMEDOUT, reported as os.ErrDeadlineExceeded) once
+//     sent data stays unacknowledged, or the peer's window stays zero, for
+//     that long; a reader that keeps reading is never cut;
+//   - everywhere, a write deadline of one send timeout, renewed whenever it
+//     passes while the write is still moving (some bytes accepted since it
+//     was set). Without the kernel's help a stalled reader is thus cut
+//     between one and two send timeouts after its last read.
 type Conn struct {
 	net.Conn
 	l    *listener
@@ -162,88 +171,86 @@ func ShortenSendTimeout(ln net.Listener, d time.Duration) {
 	defer l.mu.Unlock()
 	deadline := time.Now().Add(d)
 	for c := range l.open {
-		// A write in progress gets the new deadline; the next one sets
-		// its own from the new timeout.
+		// The kernel's timeout applies to stalls from now on; a write in
+		// progress also gets the new deadline, renewed while it moves.
+		setUserTimeout(c.Conn, d)
 		_ = c.Conn.SetWriteDeadline(deadline)
 	}
 }
 
 func (c *Conn) timeout() time.Duration { return time.Duration(c.l.sendTimeout.Load()) }
 
-// Write writes p in pieces of at most Chunk bytes, each of which must be
-// accepted by the kernel within the send timeout.
+// Write writes p under the send timeout (see Conn).
 func (c *Conn) Write(p []byte) (int, error) {
 	var n int
-	for len(p) > 0 {
-		piece := p[:min(len(p), Chunk)]
+	for {
 		if err := c.Conn.SetWriteDeadline(time.Now().Add(c.timeout())); err != nil {
 			return n, err
 		}
-		m, err := c.Conn.Write(piece)
+		m, err := c.Conn.Write(p[n:])
 		n += m
-		if err != nil {
-			c.abortIfStalled(err)
-			return n, err
+		if err == nil || !c.moved(int64(m), err) {
+			return n, stalled(err)
 		}
-		p = p[m:]
 	}
-	return n, nil
 }
 
-// ReadFrom copies from r in pieces of at most Chunk bytes, each under a
-// fresh deadline, using the underlying connection's ReadFrom (sendfile for
-// files) when it has one.
+// ReadFrom copies from r under the send timeout (see Conn), using the
+// underlying connection's ReadFrom (sendfile for files) when it has one,
+// so that a file goes out in as few system calls as the kernel allows.
 func (c *Conn) ReadFrom(r io.Reader) (int64, error) {
 	rf, ok := c.Conn.(io.ReaderFrom)
 	if !ok {
 		return io.Copy(writerOnly{c}, r)
 	}
-	// sendfile looks through one *io.LimitedReader only, so unwrap it and
-	// keep its count up to date.
-	remain := int64(-1)
-	lr, limited := r.(*io.LimitedReader)
-	if limited {
-		remain, r = lr.N, lr.R
-	}
 	var total int64
-	for remain != 0 {
-		n := int64(Chunk)
-		if remain > 0 {
-			n = min(n, remain)
-		}
+	for {
 		if err := c.Conn.SetWriteDeadline(time.Now().Add(c.timeout())); err != nil {
 			return total, err
 		}
-		m, err := rf.ReadFrom(&io.LimitedReader{R: r, N: n})
+		// A file's offset (and an *io.LimitedReader's N) follow what was
+		// sent, so calling again after a timeout carries on where it
+		// stopped.
+		m, err := rf.ReadFrom(r)
 		total += m
-		if remain > 0 {
-			remain -= m
-		}
-		if limited {
-			lr.N -= m
-		}
-		if err != nil {
-			c.abortIfStalled(err)
-			return total, err
-		}
-		if m < n {
-			break // EOF
+		if err == nil || !c.moved(m, err) {
+			return total, stalled(err)
 		}
 	}
-	return total, nil
 }
 
-// abortIfStalled makes the coming Close reset the connection when err is
-// the send timeout, so the kernel drops the unsent data at once instead of
+// moved reports whether a write that ended with err after sending m bytes
+// should go on: its deadline passed while it was still making progress.
+// Otherwise err is final; if the client stalled, the coming Close resets
+// the connection, so the kernel drops the unsent data at once instead of
 // keeping the orphaned socket's buffers for a reader that does not read.
-func (c *Conn) abortIfStalled(err error) {
-	if !errors.Is(err, os.ErrDeadlineExceeded) {
-		return
+func (c *Conn) moved(m int64, err error) bool {
+	if errors.Is(err, os.ErrDeadlineExceeded) && m > 0 {
+		return true
 	}
-	if l, ok := c.Conn.(interface{ SetLinger(int) error }); ok {
-		_ = l.SetLinger(0)
+	if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, syscall.ETIMEDOUT) {
+		if l, ok := c.Conn.(interface{ SetLinger(int) error }); ok {
+			_ = l.SetLinger(0)
+		}
 	}
+	return false
 }
+
+// stalled returns err, marked as a passed deadline (os.ErrDeadlineExceeded)
+// if it is the kernel's send timeout (ETIMEDOUT), so callers see one error
+// for "the client made no progress" whichever clock noticed first.
+func stalled(err error) error {
+	if err == nil || errors.Is(err, os.ErrDeadlineExceeded) || !errors.Is(err, syscall.ETIMEDOUT) {
+		return err
+	}
+	return stallError{err}
+}
+
+type stallError struct{ err error }
+
+func (e stallError) Error() string   { return e.err.Error() }
+func (e stallError) Unwrap() []error { return []error{e.err, os.ErrDeadlineExceeded} }
+func (e stallError) Timeout() bool   { return true }
 
 // CloseWrite half-closes the connection if the underlying one can.
 func (c *Conn) CloseWrite() error {

@@ -176,3 +176,40 @@ func TestShortenSendTimeoutCutsWriteInProgress(t *testing.T) {
 		t.Fatal("the stalled write went on after ShortenSendTimeout")
 	}
 }
+
+// A client that reads slowly but steadily keeps its connection through
+// a write that lasts several send timeouts.
+func TestWriteToSlowReaderCompletes(t *testing.T) {
+	const timeout = 200 * time.Millisecond
+	ln := listen(t, 1, timeout)
+	server, client := pair(t, ln)
+	_ = server.(*Conn).Conn.(*net.TCPConn).SetWriteBuffer(16 << 10)
+	_ = client.(*net.TCPConn).SetReadBuffer(16 << 10)
+	const size = 1 << 20
+	got := make(chan int64, 1)
+	start := time.Now()
+	go func() {
+		var total int64
+		buf := make([]byte, 8<<10)
+		for {
+			n, err := client.Read(buf)
+			total += int64(n)
+			if err != nil {
+				got <- total
+				return
+			}
+			time.Sleep(5 * time.Millisecond) // ~1.6 MB/s at most
+		}
+	}()
+	n, err := server.Write(make([]byte, size))
+	if err != nil || n != size {
+		t.Fatalf("Write to a slow reader = %d, %v; want %d, nil", n, err, size)
+	}
+	server.Close()
+	if n := <-got; n != size {
+		t.Errorf("client read %d bytes, want %d", n, size)
+	}
+	if took := time.Since(start); took < 2*timeout {
+		t.Errorf("write took %s, want it to outlast the send timeout (%s) to prove anything", took, timeout)
+	}
+}
