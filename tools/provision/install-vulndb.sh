@@ -28,6 +28,19 @@ if [ "$(cat "$db/.stamp" 2>/dev/null || true)" = "$stamp" ] && [ -f "$db/index/m
   exit 0
 fi
 
+# Prefer the Go SDK pinned by go.mod, as tools/provision/offline-modules.sh unpacked it: the
+# mirror tool needs this repository's Go, whatever Go the host has (Debian's 1.19, or none).
+pinned_go=$(awk '$1=="toolchain"{sub(/^go/,"",$2); t=$2} $1=="go"{g=$2} END{print (t!="" ? t : g)}' "$repo/go.mod")
+case "$(uname -s)-$(uname -m)" in
+  Linux-x86_64) pinned_plat=linux-amd64 ;; Linux-aarch64) pinned_plat=linux-arm64 ;;
+  Darwin-arm64) pinned_plat=darwin-arm64 ;; Darwin-x86_64) pinned_plat=darwin-amd64 ;;
+  *) pinned_plat= ;;
+esac
+pinned_sdk=${CAT_SERVER_OFFLINE_DIR:-/var/cache/cat-server/bazel-offline}/go-sdk/v0.0.1-go$pinned_go.$pinned_plat
+if [ -n "$pinned_plat" ] && [ -x "$pinned_sdk/bin/go" ]; then
+  export PATH="$pinned_sdk/bin:$PATH" GOTOOLCHAIN=local
+fi
+
 if ! command -v go >/dev/null; then
   echo "install-vulndb: 'go' is not on PATH: it fetches golang.org/x/vulndb@$version and builds" >&2
   echo "  tools/sbom/cmd/vulndbmirror. Install Go, or set GOVULNDB yourself (a file:/// mirror or" >&2
