@@ -8,7 +8,7 @@ rules_oci's) and writes a new layout whose config has Docker's Healthcheck, plus
 Docker honours it, Podman keeps it only in docker format, other engines ignore it.
 """
 
-load("//tools/oci/cmd/ocitool:run.bzl", "ocitool_attr", "run_spec")
+load("//tools/oci/cmd/ocitool:run.bzl", "layout_digest_target", "ocitool_attr", "run_spec")
 
 def _docker_healthcheck_impl(ctx):
     out = ctx.actions.declare_directory(ctx.label.name)
@@ -54,11 +54,4 @@ def docker_healthcheck(name, **kwargs):
       **kwargs: image, test, interval, check_timeout, start_period, retries and common attributes.
     """
     docker_healthcheck_rule(name = name, **kwargs)
-    native.filegroup(
-        name = name + ".digest",
-        srcs = [name],
-        output_group = "digest",
-        tags = kwargs.get("tags"),
-        visibility = kwargs.get("visibility"),
-        testonly = kwargs.get("testonly"),
-    )
+    layout_digest_target(name, kwargs)

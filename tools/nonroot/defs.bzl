@@ -11,7 +11,7 @@
   - build_args: `bazel run` prints the values in effect and where each came from.
 """
 
-load("//tools/oci/cmd/ocitool:run.bzl", "ocitool_attr", "run_spec")
+load("//tools/oci/cmd/ocitool:run.bzl", "layout_digest_target", "ocitool_attr", "run_spec")
 
 # The defaults of --define user=NAME --define uid=N --define gid=N.
 DEFAULT_USER = {"user": "app", "uid": "1000", "gid": "1000"}
@@ -115,11 +115,4 @@ def numeric_user(name, **kwargs):
       **kwargs: image, passwd and common attributes.
     """
     numeric_user_rule(name = name, **kwargs)
-    native.filegroup(
-        name = name + ".digest",
-        srcs = [name],
-        output_group = "digest",
-        tags = kwargs.get("tags"),
-        visibility = kwargs.get("visibility"),
-        testonly = kwargs.get("testonly"),
-    )
+    layout_digest_target(name, kwargs)

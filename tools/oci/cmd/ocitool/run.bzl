@@ -48,3 +48,22 @@ def run_spec(ctx, subcommand, spec, inputs, outputs, mnemonic, progress, resourc
         progress_message = progress,
         resource_set = resource_set,
     )
+
+def layout_digest_target(name, kwargs):
+    """The `<name>.digest` target of a layout-producing rule, as rules_oci names it.
+
+    A file `<name>.json.sha256` holding "sha256:...\\n" (the rule's `digest` output group),
+    with the tags, visibility and testonly of the macro's call.
+
+    Args:
+      name: the layout target.
+      kwargs: the macro's keyword arguments.
+    """
+    native.filegroup(
+        name = name + ".digest",
+        srcs = [name],
+        output_group = "digest",
+        tags = kwargs.get("tags"),
+        visibility = kwargs.get("visibility"),
+        testonly = kwargs.get("testonly"),
+    )
