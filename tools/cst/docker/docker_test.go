@@ -111,17 +111,17 @@ commandTests:
     args: [check, $W, $G, $NOPE]
     expectedOutput: [ok]
 `)
-	r := RunTest(context.Background(), eng, "img:test", "c.yaml", Options{Global: c.GlobalEnvVars, ImageEnv: []string{"HOME=/root"}}, c.CommandTests[0])
+	r := RunTest(context.Background(), eng, "img:test", "c.yaml", Options{Global: c.GlobalEnvVars, ImageEnv: []string{"HOME=/home/base"}}, c.CommandTests[0])
 	if !r.Passed() {
 		t.Errorf("result = %q, want PASS", r.Lines())
 	}
-	setupEnv := `["G=/root/g" "L=global" "L=local" "W=/root/w"]`
+	setupEnv := `["G=/home/base/g" "L=global" "L=local" "W=/home/base/w"]`
 	want := []string{
 		`run image=img:test cmd=["/app/cat-server" "init"] env=` + setupEnv + ` commit=true`,
 		`run image=sha256:commit1 cmd=["/app/cat-server" "seed"] env=` + setupEnv + ` commit=true`,
 		// Upstream expands command and args from the image env (setup committed W and G
 		// into it); the test's own envVars are passed as written; teardown never runs.
-		`run image=sha256:commit2 cmd=["/app/cat-server" "check" "/root/w" "/root/g" ""] env=["G=/root/g" "L=global" "L=local" "W=${HOME}/w"] commit=false`,
+		`run image=sha256:commit2 cmd=["/app/cat-server" "check" "/home/base/w" "/home/base/g" ""] env=["G=/home/base/g" "L=global" "L=local" "W=${HOME}/w"] commit=false`,
 		"rmi sha256:commit2", "rmi sha256:commit1",
 	}
 	if diff := cmp.Diff(want, eng.calls); diff != "" {

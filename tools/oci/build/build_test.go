@@ -50,7 +50,7 @@ func writeBase(t *testing.T, mt types.MediaType) string {
 	cfg.OS, cfg.Architecture = "linux", "arm64"
 	cfg.Created = v1.Time{Time: baseCreated}
 	cfg.Config = v1.Config{
-		Env:          []string{"PATH=/usr/bin:/bin", "HOME=/root"},
+		Env:          []string{"PATH=/usr/bin:/bin", "HOME=/home/base"},
 		Cmd:          []string{"/bin/sh"},
 		Labels:       map[string]string{"base": "yes", "override": "base"},
 		ExposedPorts: map[string]struct{}{"22/tcp": {}},
@@ -282,7 +282,7 @@ func TestConfigWithBase(t *testing.T) {
 			name: "env expands against base env",
 			spec: Spec{Base: ociBase, Env: file(t, "PATH=/app/bin:$PATH\nAPP_HOME=${HOME}/app\nLIT=$ and ${ and $-\nHOME=/home/app\nAFTER=$HOME:$APP_HOME\n")},
 			check: func(t *testing.T, cfg *v1.ConfigFile, _ *v1.Manifest) {
-				want := []string{"PATH=/app/bin:/usr/bin:/bin", "HOME=/home/app", "APP_HOME=/root/app", "LIT=$ and ${ and $-", "AFTER=/home/app:/root/app"}
+				want := []string{"PATH=/app/bin:/usr/bin:/bin", "HOME=/home/app", "APP_HOME=/home/base/app", "LIT=$ and ${ and $-", "AFTER=/home/app:/home/base/app"}
 				if diff := cmp.Diff(want, cfg.Config.Env); diff != "" {
 					t.Errorf("env (-want +got):\n%s", diff)
 				}
