@@ -17,6 +17,7 @@ import (
 	"github.com/cat-server/cat-server/server/config"
 	"github.com/cat-server/cat-server/server/files"
 	"github.com/cat-server/cat-server/server/health"
+	"github.com/cat-server/cat-server/server/httpdate"
 	"github.com/cat-server/cat-server/server/limits"
 	"github.com/cat-server/cat-server/server/logging"
 )
@@ -113,11 +114,15 @@ type forceKey struct{}
 type connKey struct{}
 
 // markBusy marks the request's connection busy while next serves it, so
-// that the connection limit never displaces it (see limits.Listener).
+// that the connection limit never displaces it (see limits.Listener). It
+// also sets the Date header from httpdate's value of the current second,
+// which net/http would otherwise format for every response.
 func markBusy(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if c, ok := r.Context().Value(connKey{}).(net.Conn); ok {
-			defer limits.Busy(c)()
+		httpdate.Set(w.Header(), time.Now())
+		if c, ok := r.Context().Value(connKey{}).(*limits.Conn); ok {
+			c.Enter()
+			defer c.Leave()
 		}
 		next.ServeHTTP(w, r)
 	})

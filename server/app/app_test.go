@@ -180,6 +180,12 @@ func TestRunServes(t *testing.T) {
 		if diff := cmp.Diff(tt.want, result{status, h.Get("Allow"), body}); diff != "" {
 			t.Errorf("%s %s mismatch (-want +got):\n%s", tt.method, tt.path, diff)
 		}
+		// Date comes from httpdate's cached second: one value, the current time.
+		if dates := h.Values("Date"); len(dates) != 1 {
+			t.Errorf("%s %s: Date headers %q, want one", tt.method, tt.path, dates)
+		} else if d, err := http.ParseTime(dates[0]); err != nil || time.Since(d).Abs() > 2*time.Second {
+			t.Errorf("%s %s: Date %q (%v) is not the current time", tt.method, tt.path, dates[0], err)
+		}
 	}
 
 	// Traversal through the full router, sent verbatim on the wire.

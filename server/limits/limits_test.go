@@ -213,3 +213,50 @@ func TestWriteToSlowReaderCompletes(t *testing.T) {
 		t.Errorf("write took %s, want it to outlast the send timeout (%s) to prove anything", took, timeout)
 	}
 }
+
+// TestWriteDeadlineRenewal checks when a write sets a new deadline: only
+// when less than one send timeout is left (or none is set), and then to
+// 1.5 send timeouts ahead.
+func TestWriteDeadlineRenewal(t *testing.T) {
+	const timeout = time.Minute
+	tests := []struct {
+		name    string
+		before  func(c *Conn) // state before the write
+		renewed bool
+	}{
+		{"first write", func(c *Conn) {}, true},
+		{"deadline far enough ahead", func(c *Conn) { c.wdl.Store(time.Now().Add(timeout + time.Second).UnixNano()) }, false},
+		{"less than a send timeout left", func(c *Conn) { c.wdl.Store(time.Now().Add(timeout - time.Second).UnixNano()) }, true},
+		{"deadline cleared by SetWriteDeadline", func(c *Conn) { _ = c.SetWriteDeadline(time.Time{}) }, true},
+		{"deadline set far by SetDeadline", func(c *Conn) { _ = c.SetDeadline(time.Now().Add(2 * timeout)) }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ln := listen(t, 1, timeout)
+			server, client := pair(t, ln)
+			c := server.(*Conn)
+			tt.before(c)
+			prev := c.wdl.Load()
+			start := time.Now()
+			if _, err := c.Write([]byte("x")); err != nil {
+				t.Fatal(err)
+			}
+			buf := make([]byte, 1)
+			if _, err := io.ReadFull(client, buf); err != nil {
+				t.Fatal(err)
+			}
+			got := c.wdl.Load()
+			if renewed := got != prev; renewed != tt.renewed {
+				t.Fatalf("renewed = %v, want %v (deadline before %v, after %v)", renewed, tt.renewed, time.Unix(0, prev), time.Unix(0, got))
+			}
+			if lo := start.Add(timeout).UnixNano(); got < lo {
+				t.Errorf("deadline after the write is %v, less than one send timeout after the write started", time.Unix(0, got))
+			}
+			if tt.renewed {
+				if hi := time.Now().Add(timeout + timeout/2).UnixNano(); got > hi {
+					t.Errorf("renewed deadline %v is more than 1.5 send timeouts ahead", time.Unix(0, got))
+				}
+			}
+		})
+	}
+}
