@@ -6,7 +6,8 @@
 #  2. no-op rebuild in that output base;
 #  3. edit -> new //image against `go build` of the same edit (the pinned SDK's go, warm
 #     Go build cache), alternating, EDITS times each; a one-line edit in
-#     server/cmd/cat-server, restored at the end;
+#     server/cmd/cat-server, restored at the end; also against `go build -ldflags=-w`,
+#     which builds the same binary as the image's (symbol table kept, no DWARF);
 #  4. second clone: `git clone` of this checkout's HEAD into a new directory, built in a
 #     fresh output base through the default persistent disk cache of .bazelrc (a first
 #     clone is built the same way before it, to fill that cache if it is empty).
@@ -73,7 +74,7 @@ sdk_go=$(tools/bazel --output_base="$ob" info output_base --disk_cache= 2>/dev/n
 [ -x "$sdk_go" ] || sdk_go=go
 gobin="$work/gobuild-cat-server"
 (cd "$repo" && CGO_ENABLED=0 GOFLAGS=-trimpath "$sdk_go" build -o "$gobin" ./server/cmd/cat-server)  # warm Go's cache
-bz=(); gb=()
+bz=(); gb=(); gbw=()
 for i in $(seq 1 "$EDITS"); do
   { cat "$work/edit-file.orig"; echo; printf 'var benchEdit string\n\nfunc init() { benchEdit = "%s" }\n' "bazel-$RANDOM-$i"; } >"$edit_file"
   t0=$(now); tools/bazel --output_base="$ob" build //image --disk_cache= >"$work/edit.log" 2>&1 || { cat "$work/edit.log" >&2; exit 2; }; t1=$(now)
@@ -81,14 +82,20 @@ for i in $(seq 1 "$EDITS"); do
   { cat "$work/edit-file.orig"; echo; printf 'var benchEdit string\n\nfunc init() { benchEdit = "%s" }\n' "go-$RANDOM-$i"; } >"$edit_file"
   t0=$(now); CGO_ENABLED=0 GOFLAGS=-trimpath "$sdk_go" build -o "$gobin" ./server/cmd/cat-server; t1=$(now)
   gb+=("$(secs "$t0" "$t1")")
-  echo "edit $i: bazel //image ${bz[-1]}s, go build ${gb[-1]}s" >&2
+  # The same binary as the image's: symbol table kept, no DWARF (.bazelrc's -w).
+  { cat "$work/edit-file.orig"; echo; printf 'var benchEdit string\n\nfunc init() { benchEdit = "%s" }\n' "gow-$RANDOM-$i"; } >"$edit_file"
+  t0=$(now); CGO_ENABLED=0 GOFLAGS=-trimpath "$sdk_go" build -ldflags=-w -o "$gobin" ./server/cmd/cat-server; t1=$(now)
+  gbw+=("$(secs "$t0" "$t1")")
+  echo "edit $i: bazel //image ${bz[-1]}s, go build ${gb[-1]}s, go build -ldflags=-w ${gbw[-1]}s" >&2
 done
 cp "$work/edit-file.orig" "$edit_file"
 tools/bazel --output_base="$ob" build //image --disk_cache= >/dev/null 2>&1   # back to the committed source
 bz_med=$(printf '%s\n' "${bz[@]}" | median)
 gb_med=$(printf '%s\n' "${gb[@]}" | median)
+gbw_med=$(printf '%s\n' "${gbw[@]}" | median)
 ratio=$(awk -v a="$bz_med" -v b="$gb_med" 'BEGIN{printf "%.2f", a/b}')
-echo "edit->image median ${bz_med}s, go build median ${gb_med}s: ${ratio}x" >&2
+ratio_w=$(awk -v a="$bz_med" -v b="$gbw_med" 'BEGIN{printf "%.2f", a/b}')
+echo "edit->image median ${bz_med}s, go build median ${gb_med}s: ${ratio}x; go build -ldflags=-w median ${gbw_med}s: ${ratio_w}x" >&2
 edit_actions=$(grep -E 'processes' "$work/edit.log" | tail -1 || true)
 
 # 4. Second clone through the default disk cache.
@@ -121,7 +128,7 @@ cat <<EOT
 - load before: \`${load_before#*load average: }\`, after: \`${load_after#*load average: }\` (2 cores)
 - cold \`//image\` (fresh output base, \`--disk_cache=\`): **${cold} s**; ${critical#INFO: }; GoStdlib actions: ${stdlibs:-?}
 - no-op rebuild: **${noop} s**
-- edit → \`//image\`: median **${bz_med} s** vs \`go build\` **${gb_med} s** (same edit, pinned SDK): **${ratio}×** (bazel: ${bz[*]}; go build: ${gb[*]}; ${edit_actions#INFO: })
+- edit → \`//image\`: median **${bz_med} s** vs \`go build\` **${gb_med} s** (same edit, pinned SDK): **${ratio}×**; vs \`go build -ldflags=-w\` (the image's binary: no DWARF) **${gbw_med} s**: **${ratio_w}×** (bazel: ${bz[*]}; go build: ${gb[*]}; go build -ldflags=-w: ${gbw[*]}; ${edit_actions#INFO: })
 - second clone: ${clone_line}
 
 Cold build phases (\`bazel analyze-profile\`):

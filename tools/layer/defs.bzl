@@ -6,7 +6,7 @@ The output is an ordinary .tar.gz, usable in `tars` of this repository's oci_ima
 rules_oci's alike.
 """
 
-load("//tools/oci/cmd/ocitool:run.bzl", "ocitool_attr", "run_spec")
+load("//tools/oci/cmd/ocitool:run.bzl", "LayerDescriptorInfo", "ocitool_attr", "run_spec")
 
 def _tar_layer_impl(ctx):
     out = ctx.actions.declare_file(ctx.label.name + ".tar.gz")
@@ -22,8 +22,13 @@ def _tar_layer_impl(ctx):
         entries.append({"type": "dir", "dest": dest, "mode": mode, "uid": ctx.attr.uid, "gid": ctx.attr.gid})
     for dest, target in ctx.attr.symlinks.items():
         entries.append({"type": "symlink", "dest": dest, "target": target, "mode": "0777", "uid": ctx.attr.uid, "gid": ctx.attr.gid})
-    run_spec(ctx, "layer", {"out": out.path, "entries": entries, "compression": "gzip"}, inputs, [out], "TarLayer", "Writing layer %{label}")
-    return [DefaultInfo(files = depset([out]))]
+    descriptor = ctx.actions.declare_file(ctx.label.name + ".descriptor.json")
+    spec = {"out": out.path, "descriptor_out": descriptor.path, "entries": entries, "compression": "gzip"}
+    run_spec(ctx, "layer", spec, inputs, [out, descriptor], "TarLayer", "Writing layer %{label}")
+    return [
+        DefaultInfo(files = depset([out])),
+        LayerDescriptorInfo(tar = out, descriptor = descriptor),
+    ]
 
 tar_layer = rule(
     implementation = _tar_layer_impl,

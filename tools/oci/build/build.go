@@ -37,6 +37,12 @@ type Spec struct {
 	// gzip (.tar.gz/.tgz) or zstd (.tar.zst/.tzst); the format is detected
 	// from the content. Compressed tars are used as they are.
 	Tars []string `json:"tars"`
+	// TarDescriptors, if present, has one entry per tar: the descriptor
+	// file (layer.Descriptor: digest, size, diff ID) that the layer tool
+	// wrote with it, or "" for a tar without one. A described tar is not
+	// read to be hashed, only its size is checked; the others are read in
+	// full for their digest and diff ID.
+	TarDescriptors []string `json:"tar_descriptors"`
 	// TarLabels has one Bazel label per tar, for the history entries
 	// ("bazel build LABEL"). It may be absent only when Tars is empty.
 	TarLabels []string `json:"tar_labels"`
@@ -148,8 +154,17 @@ func Image(spec Spec) (v1.Image, error) {
 		return nil, err
 	}
 	adds := make([]mutate.Addendum, len(spec.Tars))
+	if len(spec.TarDescriptors) != 0 && len(spec.TarDescriptors) != len(spec.Tars) {
+		return nil, fmt.Errorf(`"tar_descriptors" has %d entries but "tars" has %d; want one per tar ("" for none)`, len(spec.TarDescriptors), len(spec.Tars))
+	}
 	for i, path := range spec.Tars {
-		l, err := openLayer(path, family)
+		var l v1.Layer
+		var err error
+		if len(spec.TarDescriptors) != 0 && spec.TarDescriptors[i] != "" {
+			l, err = describedLayer(path, spec.TarDescriptors[i], family)
+		} else {
+			l, err = openLayer(path, family)
+		}
 		if err != nil {
 			return nil, fmt.Errorf(`"tars"[%d]: %w`, i, err)
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/google/go-containerregistry/pkg/v1/validate"
 
 	"github.com/cat-server/cat-server/tools/oci/layer"
 	"github.com/cat-server/cat-server/tools/oci/ocilayout"
@@ -474,5 +475,82 @@ func TestExpand(t *testing.T) {
 		if got := Expand(in, vars); got != want {
 			t.Errorf("Expand(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// writeDescribedLayer writes a layer through layer.Build, which also writes
+// its descriptor; it returns both paths.
+func writeDescribedLayer(t *testing.T, name, content string, c layer.Compression) (tarPath, descPath string) {
+	t.Helper()
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src")
+	if err := os.WriteFile(src, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tarPath = filepath.Join(dir, name)
+	descPath = tarPath + ".descriptor.json"
+	spec := layer.Spec{Out: tarPath, DescriptorOut: descPath, Compression: c, Entries: []layer.SpecEntry{{Type: layer.File, Src: src, Dest: "/app/" + name}}}
+	if err := layer.Build(spec); err != nil {
+		t.Fatal(err)
+	}
+	return tarPath, descPath
+}
+
+// TestDescribedLayers checks that an image built from layers with
+// descriptors (not hashed again) is the image built by hashing them.
+func TestDescribedLayers(t *testing.T) {
+	for _, mt := range []types.MediaType{types.OCIManifestSchema1, types.DockerManifestSchema2} {
+		t.Run(string(mt), func(t *testing.T) {
+			base := writeBase(t, mt)
+			gz, gzDesc := writeDescribedLayer(t, "a.tar.gz", strings.Repeat("cat-server ", 100000), layer.Gzip)
+			plain, plainDesc := writeDescribedLayer(t, "b.tar", "b", layer.None)
+			spec := Spec{Base: base, Tars: []string{gz, plain}, TarLabels: []string{"//:a", "//:b"}}
+			_, hashed := buildSpec(t, spec)
+			spec.TarDescriptors = []string{gzDesc, plainDesc}
+			img, described := buildSpec(t, spec)
+			if hashed != described {
+				t.Errorf("digest with descriptors %s, without %s", described, hashed)
+			}
+			if err := validate.Image(img); err != nil {
+				t.Errorf("full validation of the image built with descriptors: %v", err)
+			}
+		})
+	}
+}
+
+func TestDescribedLayerErrors(t *testing.T) {
+	base := writeBase(t, types.OCIManifestSchema1)
+	gz, gzDesc := writeDescribedLayer(t, "a.tar.gz", "a", layer.Gzip)
+	other, _ := writeDescribedLayer(t, "other.tar.gz", "something longer than a", layer.Gzip)
+	plain, _ := writeDescribedLayer(t, "b.tar", "b", layer.None)
+	sameSize := filepath.Join(t.TempDir(), "same.tar")
+	data, err := os.ReadFile(gz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(sameSize, make([]byte, len(data)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		spec Spec
+		want string
+	}{
+		{"count mismatch", Spec{Base: base, Tars: []string{gz}, TarLabels: []string{"//x"}, TarDescriptors: []string{gzDesc, gzDesc}}, `"tar_descriptors" has 2 entries but "tars" has 1`},
+		{"descriptor of another file", Spec{Base: base, Tars: []string{other}, TarLabels: []string{"//x"}, TarDescriptors: []string{gzDesc}}, "not the file the descriptor was written for"},
+		{"gzip descriptor on a plain file", Spec{Base: base, Tars: []string{sameSize}, TarLabels: []string{"//x"}, TarDescriptors: []string{gzDesc}}, `says compression "gzip", the file says otherwise`},
+		{"missing descriptor", Spec{Base: base, Tars: []string{plain}, TarLabels: []string{"//x"}, TarDescriptors: []string{"/nonexistent/d.json"}}, `"tars"[0]: open /nonexistent/d.json`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			tc.spec.Out = filepath.Join(dir, "out")
+			_, err := Build(tc.spec)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Build error = %v\nwant it to contain %q", err, tc.want)
+			}
+			if left, _ := filepath.Glob(filepath.Join(dir, "*")); len(left) != 0 {
+				t.Errorf("failed Build left files behind: %v", left)
+			}
+		})
 	}
 }

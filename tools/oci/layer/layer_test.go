@@ -4,6 +4,8 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -207,3 +209,90 @@ func TestParseMode(t *testing.T) {
 }
 
 func time0() time.Time { return time.Unix(12345, 0) }
+
+// TestDescriptor checks that the descriptor Build writes is the digest and
+// size of the file and the digest of the tar inside it, for a layer large
+// enough to span many of pgzip's blocks.
+func TestDescriptor(t *testing.T) {
+	dir := t.TempDir()
+	big := make([]byte, 3<<20+12345) // several 256 KiB blocks, not a multiple
+	for i := range big {
+		big[i] = byte(i*7 + i/1000)
+	}
+	src := filepath.Join(dir, "big.bin")
+	if err := os.WriteFile(src, big, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []Compression{Gzip, None} {
+		t.Run(string(c), func(t *testing.T) {
+			out := filepath.Join(dir, "layer-"+string(c))
+			descOut := out + ".descriptor.json"
+			spec := Spec{Out: out, DescriptorOut: descOut, Compression: c, Entries: []SpecEntry{
+				{Type: File, Src: src, Dest: "/app/big.bin"},
+				{Type: Dir, Dest: "/srv"},
+			}}
+			if err := Build(spec); err != nil {
+				t.Fatal(err)
+			}
+			got, err := ReadDescriptor(descOut)
+			if err != nil {
+				t.Fatal(err)
+			}
+			file, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tarBytes := file
+			if c == Gzip {
+				zr, err := gzip.NewReader(bytes.NewReader(file))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tarBytes, err = io.ReadAll(zr); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want := Descriptor{Compression: c, Digest: sha(file), Size: int64(len(file)), DiffID: sha(tarBytes)}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("descriptor (-computed from the file +written):\n%s", diff)
+			}
+			if hs := readTar(t, file, c == Gzip); len(hs) != 3 || hs[1].Content != string(big) {
+				t.Errorf("layer holds %d entries; want /app/, /app/big.bin with its content, /srv/", len(hs))
+			}
+		})
+	}
+}
+
+func sha(b []byte) string { return fmt.Sprintf("sha256:%x", sha256.Sum256(b)) }
+
+func TestReadDescriptorErrors(t *testing.T) {
+	good := `"digest": "sha256:` + strings.Repeat("a", 64) + `", "diffID": "sha256:` + strings.Repeat("b", 64) + `", "size": 10`
+	tests := []struct {
+		name, content, want string
+	}{
+		{"not JSON", "{", "unexpected end of JSON input"},
+		{"unknown compression", `{"compression": "xz", ` + good + `}`, "want compression gzip or none"},
+		{"short digest", `{"compression": "gzip", "digest": "sha256:abc", "diffID": "sha256:` + strings.Repeat("b", 64) + `", "size": 1}`, "want compression gzip or none"},
+		{"upper-case hex", `{"compression": "gzip", "digest": "sha256:` + strings.Repeat("A", 64) + `", "diffID": "sha256:` + strings.Repeat("b", 64) + `", "size": 1}`, "want compression gzip or none"},
+		{"negative size", `{"compression": "none", "digest": "sha256:` + strings.Repeat("a", 64) + `", "diffID": "sha256:` + strings.Repeat("b", 64) + `", "size": -1}`, "want compression gzip or none"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "d.json")
+			if err := os.WriteFile(p, []byte(tt.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := ReadDescriptor(p)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), p) {
+				t.Errorf("ReadDescriptor = %v; want an error naming %s and saying %q", err, p, tt.want)
+			}
+		})
+	}
+	p := filepath.Join(t.TempDir(), "ok.json")
+	if err := os.WriteFile(p, []byte(`{"compression": "gzip", `+good+`}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadDescriptor(p); err != nil {
+		t.Errorf("ReadDescriptor of a valid descriptor: %v", err)
+	}
+}

@@ -1,6 +1,6 @@
 """oci_image_rule: rules_oci 2.3's oci_image rule (the macro in //tools/oci:defs.bzl wraps it)."""
 
-load(":util.bzl", "RESOURCE_SET_ATTR", "label_text", "ocitool_attr", "path_or_empty", "resource_set", "run_spec")
+load(":util.bzl", "LayerDescriptorInfo", "RESOURCE_SET_ATTR", "label_text", "ocitool_attr", "path_or_empty", "resource_set", "run_spec")
 
 _ACCEPTED_TAR_EXTENSIONS = [
     ".tar",
@@ -42,15 +42,23 @@ def _oci_image_impl(ctx):
             inputs.append(f)
     tars = []
     tar_labels = []
+    tar_descriptors = []
     for target in ctx.attr.tars:
+        described = target[LayerDescriptorInfo] if LayerDescriptorInfo in target else None
         for f in target[DefaultInfo].files.to_list():
             inputs.append(f)
             tars.append(f.path)
             tar_labels.append(label_text(target.label))
+            if described and described.tar == f:
+                inputs.append(described.descriptor)
+                tar_descriptors.append(described.descriptor.path)
+            else:
+                tar_descriptors.append("")
     spec = {
         "base": path_or_empty(ctx.file.base),
         "tars": tars,
         "tar_labels": tar_labels,
+        "tar_descriptors": tar_descriptors,
         "entrypoint": path_or_empty(ctx.file.entrypoint),
         "cmd": path_or_empty(ctx.file.cmd),
         "env": path_or_empty(ctx.file.env),

@@ -1,7 +1,8 @@
 """Helpers shared by the rules in this directory."""
 
-load("//tools/oci/cmd/ocitool:run.bzl", _ocitool_attr = "ocitool_attr", _run_spec = "run_spec")
+load("//tools/oci/cmd/ocitool:run.bzl", _LayerDescriptorInfo = "LayerDescriptorInfo", _ocitool_attr = "ocitool_attr", _run_spec = "run_spec")
 
+LayerDescriptorInfo = _LayerDescriptorInfo
 ocitool_attr = _ocitool_attr
 run_spec = _run_spec
 

@@ -9,6 +9,18 @@ load("//tools/hosttool:transition.bzl", "host_tool_transition")
 
 OCITOOL = Label("//tools/oci/cmd/ocitool")
 
+# A tar layer written by ocitool's `layer` (//tools/layer's tar_layer) together with its
+# descriptor (digest, size, diff ID). oci_image passes the descriptor to `ocitool image`,
+# which then does not read the layer again to hash it (one read of a 10 MB layer on every
+# code edit). Other tars, and upstream's oci_image, simply ignore it.
+LayerDescriptorInfo = provider(
+    doc = "The descriptor file ocitool wrote with a tar layer.",
+    fields = {
+        "tar": "File: the layer.",
+        "descriptor": "File: its JSON descriptor (compression, digest, size, diffID).",
+    },
+)
+
 def ocitool_attr(cfg):
     """The attribute holding ocitool: "exec" for actions, "target" for run scripts.
 
