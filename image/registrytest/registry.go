@@ -30,7 +30,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -155,8 +154,8 @@ auth:
 	}
 	cmd := exec.Command(bin, "serve", config)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	// Never outlive the test binary, whatever kills it.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	// Never outlive the test binary, whatever kills it (on Linux).
+	cmd.SysProcAttr = procAttr()
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		return fmt.Errorf("%s serve: %w", bin, err)

@@ -1,3 +1,5 @@
+//go:build unix
+
 package app
 
 // Attacks from issue 9, each against the real server (run), asserting its

@@ -14,6 +14,22 @@ import (
 // with scripts, forms, plugins and popups disabled.
 const SandboxPolicy = "sandbox"
 
+// Cache limits (the cache is in cache_linux.go; other systems have none).
+const (
+	// DefaultCacheBytes bounds the memory the cache may hold: the bytes
+	// of the cached files plus a fixed overhead per entry.
+	DefaultCacheBytes = 8 << 20
+	// DefaultCacheMaxFile is the largest file that is cached; larger files
+	// are sent from disk with sendfile.
+	DefaultCacheMaxFile = 64 << 10
+)
+
+// Shared header values (net/http only reads them; an Add reallocates).
+var (
+	acceptRangesBytes = []string{"bytes"}
+	nosniff           = []string{"nosniff"}
+)
+
 // safeSniffedType is the Content-Type of extension-less files whose
 // content sniffs as markup.
 const safeSniffedType = "text/plain; charset=utf-8"

@@ -50,7 +50,7 @@ func RootAlive(root *os.Root) error {
 	if err != nil {
 		return fmt.Errorf("stat served directory: %w", err)
 	}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Nlink == 0 {
+	if removed(fi) {
 		return errors.New("served directory was removed")
 	}
 	if _, err := d.ReadDir(1); err != nil && !errors.Is(err, io.EOF) {

@@ -1,3 +1,5 @@
+//go:build linux
+
 package files
 
 import (
@@ -18,14 +20,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Cache limits.
+// Cache internals (the limits are DefaultCacheBytes and DefaultCacheMaxFile).
 const (
-	// DefaultCacheBytes bounds the memory the cache may hold: the bytes
-	// of the cached files plus entryOverhead per entry.
-	DefaultCacheBytes = 8 << 20
-	// DefaultCacheMaxFile is the largest file that is cached; larger files
-	// are sent from disk with sendfile.
-	DefaultCacheMaxFile = 64 << 10
 	// racyWindow: a file whose ctime is this close to the time it is read
 	// is served but not cached, because a later change within the same
 	// timestamp granule (up to 2 s on some file systems) could leave its
@@ -316,12 +312,6 @@ func newEntry(rel string, id fileID, body []byte, modTime time.Time, hdr http.He
 		contentLength: one(strconv.Itoa(len(body))),
 	}
 }
-
-// Shared header values.
-var (
-	acceptRangesBytes = []string{"bytes"}
-	nosniff           = []string{"nosniff"}
-)
 
 // serve writes e as the response to r. Plain GET and HEAD, and
 // If-None-Match naming exactly e's ETag, are answered here from the
