@@ -9,6 +9,10 @@
 #     server/cmd/cat-server, restored at the end; also against `go build -ldflags=-w`,
 #     which builds the same binary as the image's (symbol table kept, no DWARF); after
 #     WARMUP (default 3) untimed edit builds, as the Bazel server has just started;
+#     and against `ko build --push=false` of the same edit (ko v0.19.1 installed with
+#     `go install` from the Go module proxy, the pinned SDK's go, base image = //image's
+#     runtime base served by a docker-registry on 127.0.0.1 that the script starts;
+#     KO=0 skips it);
 #  4. second clone: `git clone` of this checkout's HEAD into a new directory, built in a
 #     fresh output base through the default persistent disk cache of .bazelrc (a first
 #     clone is built the same way before it, to fill that cache if it is empty).
@@ -32,8 +36,10 @@ mkdir -p "$work"
 edit_file=server/cmd/cat-server/main.go
 cp "$edit_file" "$work/edit-file.orig"
 output_bases=()
+registry_pid=
 cleanup() {
   cp "$work/edit-file.orig" "$repo/$edit_file"
+  [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null
   local ob
   for ob in "${output_bases[@]}"; do
     (cd "$repo" && tools/bazel --output_base="$ob" shutdown >/dev/null 2>&1) || true
@@ -75,6 +81,39 @@ sdk_go=$(tools/bazel --output_base="$ob" info output_base --disk_cache= 2>/dev/n
 [ -x "$sdk_go" ] || sdk_go=go
 gobin="$work/gobuild-cat-server"
 (cd "$repo" && CGO_ENABLED=0 GOFLAGS=-trimpath "$sdk_go" build -o "$gobin" ./server/cmd/cat-server)  # warm Go's cache
+# ko, the peer that builds an image from a Go main package without Bazel: it needs its
+# base from a registry, so a docker-registry (Debian's package, as the registry tests use)
+# on 127.0.0.1 serves //image's runtime base (pushed with this repository's ocitool).
+ko_ok=
+if [ "${KO:-1}" != 0 ]; then
+  if ! command -v docker-registry >/dev/null; then
+    tools/provision/install-test-deps.sh >&2 || true
+  fi
+  if command -v docker-registry >/dev/null \
+    && GOBIN="$work/bin" GOFLAGS= "$sdk_go" install github.com/google/ko@v0.19.1 >"$work/ko-install.log" 2>&1 \
+    && CGO_ENABLED=0 "$sdk_go" build -o "$work/bin/ocitool" ./tools/oci/cmd/ocitool >>"$work/ko-install.log" 2>&1; then
+    reg_port=$((20000 + RANDOM % 20000))
+    mkdir -p "$work/registry"
+    printf 'version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
+      "$work/registry/data" "$reg_port" >"$work/registry/config.yml"
+    docker-registry serve "$work/registry/config.yml" >"$work/registry/log" 2>&1 &
+    registry_pid=$!
+    for _ in $(seq 50); do curl -fsS "http://127.0.0.1:$reg_port/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
+    runtime_base=$(tools/bazel --output_base="$ob" cquery --disk_cache= --output=files //image:runtime_base 2>/dev/null)
+    if tools/bazel --output_base="$ob" build --disk_cache= //image:runtime_base >/dev/null 2>&1 \
+      && "$work/bin/ocitool" push --image "$ob/execroot/_main/$runtime_base" -- --repository "127.0.0.1:$reg_port/base" --tag latest >>"$work/ko-install.log" 2>&1; then
+      ko_ok=1
+    fi
+  fi
+  [ -n "$ko_ok" ] || { echo "ko: not measured (see below)" >&2; tail -5 "$work/ko-install.log" >&2 || true; }
+fi
+ko_build() {
+  KO_GO_PATH="$sdk_go" KO_DOCKER_REPO="127.0.0.1:$reg_port/ko" KO_DEFAULTBASEIMAGE="127.0.0.1:$reg_port/base:latest" \
+    GOFLAGS=-trimpath CGO_ENABLED=0 "$work/bin/ko" build --push=false --insecure-registry --platform=linux/amd64 \
+    ./server/cmd/cat-server >"$work/ko.log" 2>&1 || { cat "$work/ko.log" >&2; exit 2; }
+}
+if [ -n "$ko_ok" ]; then ko_build; fi   # warm ko's Go cache, as for go build
+
 # The Bazel server was started by the cold build just before: its JVM compiles its own hot
 # code over the first builds. A user's server lives for hours, so first build the edit
 # WARMUP times (untimed), as go build above warmed Go's cache.
@@ -82,7 +121,7 @@ for i in $(seq 1 "${WARMUP:-3}"); do
   { cat "$work/edit-file.orig"; echo; printf 'var benchEdit string\n\nfunc init() { benchEdit = "%s" }\n' "warmup-$RANDOM-$i"; } >"$edit_file"
   tools/bazel --output_base="$ob" build //image --disk_cache= >/dev/null 2>&1 || true
 done
-bz=(); gb=(); gbw=()
+bz=(); gb=(); gbw=(); kb=()
 for i in $(seq 1 "$EDITS"); do
   { cat "$work/edit-file.orig"; echo; printf 'var benchEdit string\n\nfunc init() { benchEdit = "%s" }\n' "bazel-$RANDOM-$i"; } >"$edit_file"
   t0=$(now); tools/bazel --output_base="$ob" build //image --disk_cache= >"$work/edit.log" 2>&1 || { cat "$work/edit.log" >&2; exit 2; }; t1=$(now)
@@ -94,7 +133,12 @@ for i in $(seq 1 "$EDITS"); do
   { cat "$work/edit-file.orig"; echo; printf 'var benchEdit string\n\nfunc init() { benchEdit = "%s" }\n' "gow-$RANDOM-$i"; } >"$edit_file"
   t0=$(now); CGO_ENABLED=0 GOFLAGS=-trimpath "$sdk_go" build -ldflags=-w -o "$gobin" ./server/cmd/cat-server; t1=$(now)
   gbw+=("$(secs "$t0" "$t1")")
-  echo "edit $i: bazel //image ${bz[-1]}s, go build ${gb[-1]}s, go build -ldflags=-w ${gbw[-1]}s" >&2
+  if [ -n "$ko_ok" ]; then
+    { cat "$work/edit-file.orig"; echo; printf 'var benchEdit string\n\nfunc init() { benchEdit = "%s" }\n' "ko-$RANDOM-$i"; } >"$edit_file"
+    t0=$(now); ko_build; t1=$(now)
+    kb+=("$(secs "$t0" "$t1")")
+  fi
+  echo "edit $i: bazel //image ${bz[-1]}s, go build ${gb[-1]}s, go build -ldflags=-w ${gbw[-1]}s${ko_ok:+, ko build ${kb[-1]}s}" >&2
 done
 cp "$work/edit-file.orig" "$edit_file"
 tools/bazel --output_base="$ob" build //image --disk_cache= >/dev/null 2>&1   # back to the committed source
@@ -103,7 +147,13 @@ gb_med=$(printf '%s\n' "${gb[@]}" | median)
 gbw_med=$(printf '%s\n' "${gbw[@]}" | median)
 ratio=$(awk -v a="$bz_med" -v b="$gb_med" 'BEGIN{printf "%.2f", a/b}')
 ratio_w=$(awk -v a="$bz_med" -v b="$gbw_med" 'BEGIN{printf "%.2f", a/b}')
-echo "edit->image median ${bz_med}s, go build median ${gb_med}s: ${ratio}x; go build -ldflags=-w median ${gbw_med}s: ${ratio_w}x" >&2
+ko_line="not measured (KO=0, or ko or docker-registry could not be installed)"
+if [ -n "$ko_ok" ]; then
+  kb_med=$(printf '%s\n' "${kb[@]}" | median)
+  ratio_k=$(awk -v a="$bz_med" -v b="$kb_med" 'BEGIN{printf "%.2f", a/b}')
+  ko_line="median **${kb_med} s**: Bazel takes **${ratio_k}×** ko's time (ko build: ${kb[*]})"
+fi
+echo "edit->image median ${bz_med}s, go build median ${gb_med}s: ${ratio}x; go build -ldflags=-w median ${gbw_med}s: ${ratio_w}x; ko: ${kb_med:-n/a}s" >&2
 edit_actions=$(grep -E 'processes' "$work/edit.log" | tail -1 || true)
 
 # 4. Second clone through the default disk cache.
@@ -137,6 +187,7 @@ cat <<EOT
 - cold \`//image\` (fresh output base, \`--disk_cache=\`): **${cold} s**; ${critical#INFO: }; GoStdlib actions: ${stdlibs:-?}
 - no-op rebuild: **${noop} s**
 - edit → \`//image\`: median **${bz_med} s** vs \`go build\` **${gb_med} s** (same edit, pinned SDK): **${ratio}×**; vs \`go build -ldflags=-w\` (the image's binary: no DWARF) **${gbw_med} s**: **${ratio_w}×** (bazel: ${bz[*]}; go build: ${gb[*]}; go build -ldflags=-w: ${gbw[*]}; ${edit_actions#INFO: })
+- edit → image with \`ko build --push=false\` (same edit, same base, pinned SDK): ${ko_line}
 - second clone: ${clone_line}
 
 Cold build phases (\`bazel analyze-profile\`):
