@@ -137,7 +137,7 @@ def _go_pinned_sdk_impl(rctx):
                 else:
                     rctx.symlink(tool, "bin/" + tool.basename)
             _write_go_env(rctx, rctx.read(root.get_child("go.env")))
-            rctx.file("BUILD.bazel", 'exports_files(["VERSION"])\n')
+            rctx.file("BUILD.bazel", _BUILD)
             return
 
     goproxy, source = _goproxy(rctx)
@@ -165,7 +165,7 @@ def _go_pinned_sdk_impl(rctx):
     if got != "go" + version:
         fail("go_pinned_sdk: {} holds {}, not go{}".format(key, got, version))
     _write_go_env(rctx, rctx.read("go.env"))
-    rctx.file("BUILD.bazel", 'exports_files(["VERSION"])\n')
+    rctx.file("BUILD.bazel", _BUILD)
 
 # rules_go builds its builder (GoToolchainBinaryBuild, the first step of every cold build)
 # with `go build` under GOMAXPROCS=1, which makes the go command compile one package at a
@@ -174,6 +174,9 @@ def _go_pinned_sdk_impl(rctx):
 # cores). -p changes no output. The standard library is built with a GOROOT of its own
 # and is not affected; an explicit GOFLAGS in an action's environment overrides this.
 _GO_ENV_FLAGS = "GOFLAGS=-p=4"
+
+# VERSION for go_sdk.wrap; go.env and bin/go for //tools/gosdk:gosdk_test.
+_BUILD = 'exports_files(["VERSION", "go.env", "bin/go"])\n'
 
 def _write_go_env(rctx, original):
     rctx.file("go.env", original.rstrip("\n") + "\n\n# Added by cat-server's tools/gosdk/sdk.bzl (see there).\n" + _GO_ENV_FLAGS + "\n")
