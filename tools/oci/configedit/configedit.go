@@ -16,7 +16,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/validate"
 
-	"github.com/cat-server/cat-server/tools/oci/atomicfile"
 	"github.com/cat-server/cat-server/tools/oci/ocilayout"
 )
 
@@ -71,10 +70,8 @@ func Edit(spec Spec) (v1.Hash, error) {
 	if err := ocilayout.Write(spec.Out, img); err != nil {
 		return v1.Hash{}, err
 	}
-	if spec.DigestOut != "" {
-		if err := atomicfile.WriteBytes(spec.DigestOut, 0o644, []byte(digest.String()+"\n")); err != nil {
-			return v1.Hash{}, err
-		}
+	if err := ocilayout.WriteDigest(spec.DigestOut, digest); err != nil {
+		return v1.Hash{}, err
 	}
 	return digest, nil
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
-	"github.com/cat-server/cat-server/tools/oci/atomicfile"
 	"github.com/cat-server/cat-server/tools/oci/ocilayout"
 	"github.com/cat-server/cat-server/tools/oci/specfile"
 )
@@ -46,10 +45,8 @@ func Build(spec Spec) (v1.Hash, error) {
 	if err := ocilayout.WriteIndex(spec.Out, idx); err != nil {
 		return v1.Hash{}, err
 	}
-	if spec.DigestOut != "" {
-		if err := atomicfile.WriteBytes(spec.DigestOut, 0o644, []byte(d.String()+"\n")); err != nil {
-			return v1.Hash{}, err
-		}
+	if err := ocilayout.WriteDigest(spec.DigestOut, d); err != nil {
+		return v1.Hash{}, err
 	}
 	return d, nil
 }

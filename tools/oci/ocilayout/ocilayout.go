@@ -15,6 +15,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/cat-server/cat-server/tools/oci/atomicfile"
 )
 
 // Read returns the one image of the OCI layout in dir. A layout whose index
@@ -119,6 +121,15 @@ func (l *layer) Compressed() (io.ReadCloser, error) {
 // never holds a half-written layout; an existing dir is replaced.
 func Write(dir string, img v1.Image) error {
 	return write(dir, func(p layout.Path) error { return p.AppendImage(img) })
+}
+
+// WriteDigest writes d to file as rules_oci's <name>.digest target holds
+// it ("sha256:...\n"), atomically. An empty file name writes nothing.
+func WriteDigest(file string, d v1.Hash) error {
+	if file == "" {
+		return nil
+	}
+	return atomicfile.WriteBytes(file, 0o644, []byte(d.String()+"\n"))
 }
 
 // WriteIndex stores idx as an OCI layout at dir whose index.json holds one
