@@ -422,24 +422,8 @@ func TestServeOpenSameAsServeContent(t *testing.T) {
 	t.Cleanup(srv.Close)
 	t.Cleanup(ref.Close)
 	get := func(t *testing.T, base, method, target string, hdr map[string]string) response {
-		req, err := http.NewRequest(method, base+target, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for k, v := range hdr {
-			req.Header.Set(k, v)
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, err := io.ReadAll(resp.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := response{Status: resp.StatusCode, Header: map[string]string{}, Body: string(body)}
-		for k, v := range resp.Header {
+		got, h := send(t, method, base+target, hdr)
+		for k, v := range h {
 			if k != "Date" {
 				got.Header[k] = strings.Join(v, ",")
 			}

@@ -115,10 +115,11 @@ type response struct {
 	Body   string
 }
 
-// do sends a request and returns the status, the selected headers and the body.
-func do(t *testing.T, srv *httptest.Server, method, target string, reqHeader map[string]string, headers ...string) response {
+// send makes a request to url and returns the status and body (with an
+// empty Header map) and the response's headers.
+func send(t *testing.T, method, url string, reqHeader map[string]string) (response, http.Header) {
 	t.Helper()
-	req, err := http.NewRequest(method, srv.URL+target, nil)
+	req, err := http.NewRequest(method, url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,10 +135,16 @@ func do(t *testing.T, srv *httptest.Server, method, target string, reqHeader map
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := response{Status: resp.StatusCode, Header: map[string]string{}, Body: string(body)}
-	for _, h := range headers {
-		if v, ok := resp.Header[http.CanonicalHeaderKey(h)]; ok {
-			got.Header[h] = strings.Join(v, ",")
+	return response{Status: resp.StatusCode, Header: map[string]string{}, Body: string(body)}, resp.Header
+}
+
+// do sends a request and returns the status, the selected headers and the body.
+func do(t *testing.T, srv *httptest.Server, method, target string, reqHeader map[string]string, headers ...string) response {
+	t.Helper()
+	got, h := send(t, method, srv.URL+target, reqHeader)
+	for _, name := range headers {
+		if v, ok := h[http.CanonicalHeaderKey(name)]; ok {
+			got.Header[name] = strings.Join(v, ",")
 		}
 	}
 	return got
