@@ -29,7 +29,7 @@ const rejectTimeout = 100 * time.Millisecond
 // sendTimeout.
 //
 // When all places are taken, a new connection takes the place of the
-// oldest one that is not busy (see Busy): one still sending its request
+// oldest one that is not busy (see Conn.Enter): one still sending its request
 // headers (slowloris) or idle between keep-alive requests. Only when every
 // connection is busy is the new one answered 503 and closed at once, so
 // clients fail fast instead of queueing unseen in the kernel's backlog.
@@ -108,21 +108,9 @@ func Open(ln net.Listener) int {
 	return len(l.open)
 }
 
-// Busy marks c (a connection from Listener, e.g. from
-// http.Server.ConnContext) as serving a request until the returned
-// function is called: it cannot be displaced then. Other connections are
-// ignored.
-func Busy(c net.Conn) (done func()) {
-	lc, ok := c.(*Conn)
-	if !ok {
-		return func() {}
-	}
-	lc.Enter()
-	return lc.Leave
-}
-
-// Enter marks c as serving a request until the matching Leave: it cannot
-// be displaced meanwhile.
+// Enter marks c (a connection from Listener, e.g. from
+// http.Server.ConnContext) as serving a request until the matching Leave:
+// it cannot be displaced meanwhile.
 func (c *Conn) Enter() {
 	c.l.mu.Lock()
 	c.busy++

@@ -112,8 +112,9 @@ func TestListenerRejectsOverLimitWhenAllBusy(t *testing.T) {
 	ln := listen(t, 2, time.Second)
 	first, _ := pair(t, ln)
 	second, _ := pair(t, ln)
-	doneFirst, doneSecond := Busy(first), Busy(second)
-	defer doneSecond()
+	first.(*Conn).Enter()
+	second.(*Conn).Enter()
+	defer second.(*Conn).Leave()
 	go func() { _, _ = ln.Accept() }() // keeps accepting (and rejecting)
 	c, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
@@ -125,7 +126,7 @@ func TestListenerRejectsOverLimitWhenAllBusy(t *testing.T) {
 	if line != "HTTP/1.1 503 Service Unavailable\r\n" {
 		t.Errorf("third connection got %q, want a 503", line)
 	}
-	doneFirst()
+	first.(*Conn).Leave()
 	// Closing twice frees one place only.
 	first.Close()
 	first.Close()
@@ -140,7 +141,8 @@ func TestListenerDisplacesOldestIdle(t *testing.T) {
 	_ = oldest
 	time.Sleep(10 * time.Millisecond)
 	busy, busyClient := pair(t, ln)
-	defer Busy(busy)()
+	busy.(*Conn).Enter()
+	defer busy.(*Conn).Leave()
 	time.Sleep(10 * time.Millisecond)
 	newest, newestClient := pair(t, ln) // takes oldest's place
 	_ = newest
