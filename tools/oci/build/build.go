@@ -273,11 +273,7 @@ func openLayer(path string, fam family) (v1.Layer, error) {
 	head = head[:n]
 	switch {
 	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
-		mt := types.OCILayer
-		if fam == dockerFamily {
-			mt = types.DockerLayer
-		}
-		return layerFromFile(path, tarball.WithMediaType(mt))
+		return layerFromFile(path, tarball.WithMediaType(gzipLayerType(fam)))
 	case bytes.HasPrefix(head, []byte{0x28, 0xb5, 0x2f, 0xfd}):
 		if fam == dockerFamily {
 			return nil, fmt.Errorf("%s is zstd-compressed, but the base image uses Docker media types, which have no zstd layer type; use a gzip or plain tar", path)
@@ -289,11 +285,16 @@ func openLayer(path string, fam family) (v1.Layer, error) {
 	if _, err := tar.NewReader(bytes.NewReader(head)).Next(); err != nil && err != io.EOF {
 		return nil, fmt.Errorf("%s is neither a tar nor a gzip/zstd-compressed tar: %v", path, err)
 	}
-	mt := types.OCILayer
+	return layerFromFile(path, tarball.WithMediaType(gzipLayerType(fam)), tarball.WithCompressedCaching)
+}
+
+// gzipLayerType is the media type of a gzip-compressed layer in an image
+// of the given family.
+func gzipLayerType(fam family) types.MediaType {
 	if fam == dockerFamily {
-		mt = types.DockerLayer
+		return types.DockerLayer
 	}
-	return layerFromFile(path, tarball.WithMediaType(mt), tarball.WithCompressedCaching)
+	return types.OCILayer
 }
 
 func layerFromFile(path string, opts ...tarball.LayerOption) (v1.Layer, error) {

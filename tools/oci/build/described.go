@@ -54,11 +54,7 @@ func describedLayer(path, descPath string, fam family) (v1.Layer, error) {
 		// the descriptor of the tar does not describe the layer.
 		return openLayer(path, fam)
 	}
-	mt := types.OCILayer
-	if fam == dockerFamily {
-		mt = types.DockerLayer
-	}
-	return &described{path: path, desc: d, mt: mt}, nil
+	return &described{path: path, desc: d, mt: gzipLayerType(fam)}, nil
 }
 
 func (l *described) Digest() (v1.Hash, error)            { return v1.NewHash(l.desc.Digest) }
