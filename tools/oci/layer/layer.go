@@ -19,11 +19,9 @@ package layer
 
 import (
 	"archive/tar"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"os"
 	"path"
@@ -35,6 +33,7 @@ import (
 	"github.com/klauspost/pgzip"
 
 	"github.com/cat-server/cat-server/tools/oci/atomicfile"
+	"github.com/cat-server/cat-server/tools/oci/blobhash"
 )
 
 // Type is the kind of a layer entry.
@@ -107,24 +106,6 @@ func validDigest(s string) bool {
 	}
 	return true
 }
-
-// hashWriter counts and hashes what goes through it to w.
-type hashWriter struct {
-	w io.Writer
-	h hash.Hash
-	n int64
-}
-
-func newHashWriter(w io.Writer) *hashWriter { return &hashWriter{w: w, h: sha256.New()} }
-
-func (hw *hashWriter) Write(p []byte) (int, error) {
-	n, err := hw.w.Write(p)
-	hw.h.Write(p[:n])
-	hw.n += int64(n)
-	return n, err
-}
-
-func (hw *hashWriter) digest() string { return fmt.Sprintf("sha256:%x", hw.h.Sum(nil)) }
 
 // Entry is one path in the layer.
 type Entry struct {
@@ -260,12 +241,12 @@ func WriteDescribed(w io.Writer, entries []Entry, c Compression) (Descriptor, er
 	if err != nil {
 		return Descriptor{}, err
 	}
-	file := newHashWriter(w)
-	var out io.Writer = file
+	file := blobhash.New()
+	var out io.Writer = io.MultiWriter(w, file)
 	var gz *pgzip.Writer
 	switch c {
 	case Gzip:
-		gz, err = pgzip.NewWriterLevel(file, GzipLevel)
+		gz, err = pgzip.NewWriterLevel(out, GzipLevel)
 		if err != nil {
 			return Descriptor{}, err
 		}
@@ -279,8 +260,8 @@ func WriteDescribed(w io.Writer, entries []Entry, c Compression) (Descriptor, er
 	default:
 		return Descriptor{}, fmt.Errorf("compression %q is not one of gzip, none", c)
 	}
-	tarred := newHashWriter(out)
-	tw := tar.NewWriter(tarred)
+	tarred := blobhash.New()
+	tw := tar.NewWriter(io.MultiWriter(out, tarred))
 	for _, e := range all {
 		if err := writeEntry(tw, e); err != nil {
 			return Descriptor{}, err
@@ -294,7 +275,7 @@ func WriteDescribed(w io.Writer, entries []Entry, c Compression) (Descriptor, er
 			return Descriptor{}, err
 		}
 	}
-	return Descriptor{Compression: c, Digest: file.digest(), Size: file.n, DiffID: tarred.digest()}, nil
+	return Descriptor{Compression: c, Digest: file.Digest().String(), Size: file.Size(), DiffID: tarred.Digest().String()}, nil
 }
 
 // WriteFile writes the layer to the file out atomically.

@@ -15,7 +15,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"net"
 	"net/http"
@@ -24,6 +23,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/cat-server/cat-server/tools/oci/blobhash"
 	"github.com/cat-server/cat-server/tools/oci/ocilayout"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -407,9 +407,9 @@ func writeBlob(dir string, d v1.Descriptor, rc io.ReadCloser, what, registry str
 	}
 	defer os.Remove(f.Name())
 	defer f.Close()
-	hw := newHashWriter()
+	hw := blobhash.New()
 	if _, err := io.Copy(io.MultiWriter(f, hw), rc); err != nil {
-		if got := hw.hash(); hw.n == d.Size && got != d.Digest {
+		if got := hw.Digest(); hw.Size() == d.Size && got != d.Digest {
 			return corrupt(d.Digest, what, "its content hashes to "+got.String())
 		}
 		return blobError(err, d.Digest, what, registry)
@@ -447,7 +447,7 @@ func verifyAndWrite(ctx context.Context, img v1.Image, wantDigest v1.Hash, want 
 	if err != nil {
 		return nil, fmt.Errorf("blob %s (config of %s): %v", m.Config.Digest, what, err)
 	}
-	hw := newHashWriter()
+	hw := blobhash.New()
 	hw.Write(rawCfg)
 	if err := check(m.Config, hw, "config of "+what); err != nil {
 		return nil, err
@@ -472,17 +472,17 @@ func verifyAndWrite(ctx context.Context, img v1.Image, wantDigest v1.Hash, want 
 		if err != nil {
 			return nil, fmt.Errorf("blob %s (%s): %v", l.Digest, desc, err)
 		}
-		if err := hashInto(layer.Compressed, hw.reset()); err != nil {
+		if err := hashInto(layer.Compressed, hw.Reset()); err != nil {
 			return nil, fmt.Errorf("blob %s (%s): %v", l.Digest, desc, err)
 		}
 		if err := check(l, hw, desc); err != nil {
 			return nil, err
 		}
-		if err := hashInto(layer.Uncompressed, hw.reset()); err != nil {
+		if err := hashInto(layer.Uncompressed, hw.Reset()); err != nil {
 			return nil, corrupt(l.Digest, desc, "decompressing: "+err.Error())
 		}
-		if d := cfg.RootFS.DiffIDs[i]; hw.hash() != d {
-			return nil, corrupt(l.Digest, desc, fmt.Sprintf("its uncompressed content hashes to %s but the config's diff_id is %s", hw.hash(), d))
+		if d := cfg.RootFS.DiffIDs[i]; hw.Digest() != d {
+			return nil, corrupt(l.Digest, desc, fmt.Sprintf("its uncompressed content hashes to %s but the config's diff_id is %s", hw.Digest(), d))
 		}
 	}
 	if err := ocilayout.Write(out, img); err != nil {
@@ -502,12 +502,12 @@ func hashInto(open func() (io.ReadCloser, error), w io.Writer) error {
 }
 
 // check compares what hw saw with d's digest and size.
-func check(d v1.Descriptor, hw *hashWriter, what string) error {
-	if got := hw.hash(); got != d.Digest {
+func check(d v1.Descriptor, hw *blobhash.Writer, what string) error {
+	if got := hw.Digest(); got != d.Digest {
 		return corrupt(d.Digest, what, "its content hashes to "+got.String())
 	}
-	if hw.n != d.Size {
-		return corrupt(d.Digest, what, fmt.Sprintf("it has %d bytes, the manifest says %d", hw.n, d.Size))
+	if hw.Size() != d.Size {
+		return corrupt(d.Digest, what, fmt.Sprintf("it has %d bytes, the manifest says %d", hw.Size(), d.Size))
 	}
 	return nil
 }
@@ -555,28 +555,6 @@ func explain(err error, registry, ref string) string {
 
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", "; ")), " ")
-}
-
-type hashWriter struct {
-	h hash.Hash
-	n int64
-}
-
-func newHashWriter() *hashWriter { return &hashWriter{h: sha256.New()} }
-
-func (w *hashWriter) Write(p []byte) (int, error) {
-	w.n += int64(len(p))
-	return w.h.Write(p)
-}
-
-func (w *hashWriter) reset() *hashWriter {
-	w.h.Reset()
-	w.n = 0
-	return w
-}
-
-func (w *hashWriter) hash() v1.Hash {
-	return v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(w.h.Sum(nil))}
 }
 
 func sha256Hash(b []byte) v1.Hash {
