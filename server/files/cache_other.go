@@ -5,13 +5,12 @@ package files
 import (
 	"net/http"
 	"os"
-	"sync/atomic"
 )
 
 // The small-file cache (cache_linux.go) revalidates every hit with Linux's
 // fstatat and compares Linux's stat fields. Elsewhere there is no cache:
 // newCache returns nil and every file is opened and served from disk.
-type cache struct{ hits atomic.Int64 }
+type cache struct{}
 
 type entry struct{}
 
