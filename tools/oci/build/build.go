@@ -21,6 +21,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/validate"
 
 	"github.com/cat-server/cat-server/tools/oci/ocilayout"
+	"github.com/cat-server/cat-server/tools/oci/rawconfig"
 	"github.com/cat-server/cat-server/tools/oci/specfile"
 )
 
@@ -188,7 +189,15 @@ func Image(spec Spec) (v1.Image, error) {
 	if spec.Base == "" {
 		cfg.OS, cfg.Architecture, cfg.Variant = spec.OS, spec.Architecture, spec.Variant
 	}
+	if cfg.RootFS.DiffIDs == nil {
+		// rules_oci writes "diff_ids": [] for an image with no layers.
+		cfg.RootFS.DiffIDs = []v1.Hash{}
+	}
 	if err := applyConfig(&cfg.Config, baseCfg.Config.Env, spec); err != nil {
+		return nil, err
+	}
+	empties, err := emptyLists(base, cfg, spec)
+	if err != nil {
 		return nil, err
 	}
 	if img, err = mutate.ConfigFile(img, cfg); err != nil {
@@ -205,7 +214,36 @@ func Image(spec Spec) (v1.Image, error) {
 		}
 		img = mutate.Annotations(img, m).(v1.Image)
 	}
+	if empties.Any() {
+		return rawconfig.Set(img, cfg, empties)
+	}
 	return img, nil
+}
+
+// emptyLists says which of the config's lists rules_oci's oci_image writes
+// as an explicit []: an entrypoint or cmd set to [] (image.sh: the list
+// split from an empty file), an empty history (it starts from "history": []),
+// and what the base's config already held as [], unless replaced.
+func emptyLists(base v1.Image, cfg *v1.ConfigFile, spec Spec) (rawconfig.Empty, error) {
+	var e rawconfig.Empty
+	if spec.Base != "" {
+		raw, err := base.RawConfigFile()
+		if err != nil {
+			return e, fmt.Errorf(`"base" config: %w`, err)
+		}
+		if e, err = rawconfig.Of(raw); err != nil {
+			return e, fmt.Errorf(`"base": %w`, err)
+		}
+	}
+	if spec.Entrypoint != "" {
+		e.Entrypoint = len(cfg.Config.Entrypoint) == 0
+		e.Cmd = false // setting the entrypoint deletes Cmd
+	}
+	if spec.Cmd != "" {
+		e.Cmd = len(cfg.Config.Cmd) == 0
+	}
+	e.History = len(cfg.History) == 0
+	return e, nil
 }
 
 func baseImage(spec Spec) (v1.Image, error) {
@@ -257,8 +295,8 @@ func mediaFamily(img v1.Image) (family, error) {
 }
 
 // openLayer returns the tar at path as a layer of the given family.
-// Compressed tars are used byte for byte; plain tars are gzipped once
-// (tarball's default level, cached so they are not compressed again).
+// Every tar is used byte for byte, as rules_oci's oci_image adds it: gzip
+// and zstd tars as compressed layers, plain tars as uncompressed ones.
 func openLayer(path string, fam family) (v1.Layer, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -285,7 +323,7 @@ func openLayer(path string, fam family) (v1.Layer, error) {
 	if _, err := tar.NewReader(bytes.NewReader(head)).Next(); err != nil && err != io.EOF {
 		return nil, fmt.Errorf("%s is neither a tar nor a gzip/zstd-compressed tar: %v", path, err)
 	}
-	return layerFromFile(path, tarball.WithMediaType(gzipLayerType(fam)), tarball.WithCompressedCaching)
+	return plainLayer(path, fam)
 }
 
 // gzipLayerType is the media type of a gzip-compressed layer in an image
@@ -316,9 +354,8 @@ func applyConfig(c *v1.Config, _ []string, spec Spec) error {
 		if err != nil {
 			return err
 		}
-		// An empty list is stored as no entrypoint: the config's JSON form
-		// (go-containerregistry's, omitempty) has no empty array, and
-		// container engines treat both alike.
+		// An empty list is kept here as none; Image writes it as [] (see
+		// emptyLists), which go-containerregistry's JSON form cannot hold.
 		c.Entrypoint = nilIfEmpty(l)
 		c.Cmd = nil
 	}

@@ -1,7 +1,9 @@
 package build
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -201,7 +203,7 @@ func TestConfigNoBase(t *testing.T) {
 	if diff := cmp.Diff(map[string]string{"org.opencontainers.image.version": "1.2.3"}, m.Annotations); diff != "" {
 		t.Errorf("manifest annotations (-want +got):\n%s", diff)
 	}
-	wantTypes := []types.MediaType{types.OCIManifestSchema1, types.OCIConfigJSON, types.OCILayer, types.OCILayer}
+	wantTypes := []types.MediaType{types.OCIManifestSchema1, types.OCIConfigJSON, types.OCILayer, types.OCIUncompressedLayer}
 	gotTypes := []types.MediaType{m.MediaType, m.Config.MediaType, m.Layers[0].MediaType, m.Layers[1].MediaType}
 	if diff := cmp.Diff(wantTypes, gotTypes); diff != "" {
 		t.Errorf("media types (-want +got):\n%s", diff)
@@ -346,7 +348,7 @@ func TestConfigWithBase(t *testing.T) {
 				for _, l := range m.Layers {
 					got = append(got, l.MediaType)
 				}
-				want := []types.MediaType{types.DockerManifestSchema2, types.DockerConfigJSON, types.DockerLayer, types.DockerLayer, types.DockerLayer}
+				want := []types.MediaType{types.DockerManifestSchema2, types.DockerConfigJSON, types.DockerLayer, types.DockerLayer, types.DockerUncompressedLayer}
 				if diff := cmp.Diff(want, got); diff != "" {
 					t.Errorf("media types (-want +got):\n%s", diff)
 				}
@@ -511,9 +513,19 @@ func TestDescribedLayers(t *testing.T) {
 			if hashed != described {
 				t.Errorf("digest with descriptors %s, without %s", described, hashed)
 			}
-			if err := validate.Image(img); err != nil {
-				t.Errorf("full validation of the image built with descriptors: %v", err)
+			// validate.Image reads every layer as gzip, so the plain layer
+			// is checked by hand: its blob is the tar, digest = diff ID.
+			if err := validate.Image(img, validate.Fast); err != nil {
+				t.Errorf("validation of the image built with descriptors: %v", err)
 			}
+			layers, err := img.Layers()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := validate.Layer(layers[len(layers)-2]); err != nil {
+				t.Errorf("full validation of the gzip layer: %v", err)
+			}
+			checkPlainLayer(t, layers[len(layers)-1], plain)
 		})
 	}
 }
@@ -550,6 +562,106 @@ func TestDescribedLayerErrors(t *testing.T) {
 			}
 			if left, _ := filepath.Glob(filepath.Join(dir, "*")); len(left) != 0 {
 				t.Errorf("failed Build left files behind: %v", left)
+			}
+		})
+	}
+}
+
+// checkPlainLayer checks that l is the plain tar at path as it is: its blob
+// the tar's bytes, digest and diff ID both the tar's SHA-256.
+func checkPlainLayer(t *testing.T, l v1.Layer, path string) {
+	t.Helper()
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _, err := v1.SHA256(bytes.NewReader(want))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, read := range map[string]func() (io.ReadCloser, error){"Compressed": l.Compressed, "Uncompressed": l.Uncompressed} {
+		rc, err := read()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s() is not the tar's bytes (%d bytes, want %d)", name, len(got), len(want))
+		}
+	}
+	d, _ := l.Digest()
+	diffID, _ := l.DiffID()
+	if d != h || diffID != h {
+		t.Errorf("digest %s, diff ID %s; want both %s", d, diffID, h)
+	}
+}
+
+// TestEmptyListsAsUpstream checks the lists rules_oci's oci_image writes as
+// an explicit [] (oci/private/image.sh): entrypoint = [] and cmd = [],
+// and "history" and "rootfs.diff_ids" of an image without layers.
+func TestEmptyListsAsUpstream(t *testing.T) {
+	base := writeBase(t, types.OCIManifestSchema1)
+	for _, tc := range []struct {
+		name string
+		spec Spec
+		want string // the config's lists, as JSON
+	}{
+		{"no base, no layers", Spec{OS: "linux", Architecture: "amd64"},
+			`{"history":[],"diff_ids":[],"Entrypoint":null,"Cmd":null}`},
+		{"entrypoint = [] clears cmd", Spec{OS: "linux", Architecture: "amd64", Entrypoint: file(t, ""), Cmd: file(t, "")},
+			`{"history":[],"diff_ids":[],"Entrypoint":[],"Cmd":[]}`},
+		{"entrypoint = [] on a base", Spec{Base: base, Entrypoint: file(t, "")},
+			`{"history":"base's","diff_ids":"base's","Entrypoint":[],"Cmd":null}`},
+		{"cmd = [] on a base", Spec{Base: base, Cmd: file(t, "")},
+			`{"history":"base's","diff_ids":"base's","Entrypoint":null,"Cmd":[]}`},
+		{"nothing empty", Spec{Base: base, Entrypoint: file(t, "/bin/x")},
+			`{"history":"base's","diff_ids":"base's","Entrypoint":["/bin/x"],"Cmd":null}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			img, err := Image(tc.spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := validate.Image(img, validate.Fast); err != nil {
+				t.Fatalf("validate: %v", err)
+			}
+			raw, err := img.RawConfigFile()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var c struct {
+				History json.RawMessage `json:"history"`
+				RootFS  struct {
+					DiffIDs json.RawMessage `json:"diff_ids"`
+				} `json:"rootfs"`
+				Config struct {
+					Entrypoint json.RawMessage
+					Cmd        json.RawMessage
+				} `json:"config"`
+			}
+			if err := json.Unmarshal(raw, &c); err != nil {
+				t.Fatal(err)
+			}
+			nonEmpty := func(r json.RawMessage) json.RawMessage {
+				if len(r) > 2 && tc.spec.Base != "" {
+					return json.RawMessage(`"base's"`)
+				}
+				return r
+			}
+			or := func(r json.RawMessage) json.RawMessage {
+				if r == nil {
+					return json.RawMessage("null")
+				}
+				return r
+			}
+			got := fmt.Sprintf(`{"history":%s,"diff_ids":%s,"Entrypoint":%s,"Cmd":%s}`,
+				or(nonEmpty(c.History)), or(nonEmpty(c.RootFS.DiffIDs)), or(c.Config.Entrypoint), or(c.Config.Cmd))
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("config lists (-want +got):\n%s\nconfig: %s", diff, raw)
 			}
 		})
 	}

@@ -50,9 +50,8 @@ func describedLayer(path, descPath string, fam family) (v1.Layer, error) {
 		return nil, fmt.Errorf("%s: its descriptor %s says compression %q, the file says otherwise", path, descPath, d.Compression)
 	}
 	if d.Compression == layer.None {
-		// A plain tar is gzipped by the image step (see openLayer), so
-		// the descriptor of the tar does not describe the layer.
-		return openLayer(path, fam)
+		// A plain tar is an uncompressed layer, as it is (see plainLayer).
+		return &described{path: path, desc: d, mt: uncompressedLayerType(fam)}, nil
 	}
 	return &described{path: path, desc: d, mt: gzipLayerType(fam)}, nil
 }
@@ -67,6 +66,9 @@ func (l *described) Uncompressed() (io.ReadCloser, error) {
 	f, err := os.Open(l.path)
 	if err != nil {
 		return nil, err
+	}
+	if l.desc.Compression == layer.None {
+		return f, nil
 	}
 	zr, err := gzip.NewReader(f)
 	if err != nil {

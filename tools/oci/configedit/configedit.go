@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/validate"
 
 	"github.com/cat-server/cat-server/tools/oci/ocilayout"
+	"github.com/cat-server/cat-server/tools/oci/rawconfig"
 )
 
 // Spec is the JSON spec of `ocitool config`.
@@ -95,6 +96,19 @@ func Apply(img v1.Image, spec Spec) (v1.Image, error) {
 			return nil, fmt.Errorf(`"healthcheck": %w`, err)
 		}
 		cfg.Config.Healthcheck = hc
+	}
+	// Keep the lists the config holds as [] (an oci_image with
+	// entrypoint = [], an image without layers): see rawconfig.
+	raw, err := img.RawConfigFile()
+	if err != nil {
+		return nil, fmt.Errorf("image config: %w", err)
+	}
+	empties, err := rawconfig.Of(raw)
+	if err != nil {
+		return nil, err
+	}
+	if empties.Any() {
+		return rawconfig.Set(img, cfg, empties)
 	}
 	return mutate.ConfigFile(img, cfg)
 }

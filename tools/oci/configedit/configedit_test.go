@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/cat-server/cat-server/tools/oci/ocilayout"
+	"github.com/cat-server/cat-server/tools/oci/rawconfig"
 )
 
 // writeImage writes a one-layer OCI image with a user and env to edit.
@@ -116,5 +117,45 @@ func TestEditErrors(t *testing.T) {
 				t.Errorf("failed Edit left files behind: %v", left)
 			}
 		})
+	}
+}
+
+// TestEditKeepsEmptyLists: an image whose config holds "Entrypoint": [] and
+// "history": [] (rules_oci's oci_image with entrypoint = [] and no layers)
+// keeps them through an edit.
+func TestEditKeepsEmptyLists(t *testing.T) {
+	img := mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON)
+	cfg, _ := img.ConfigFile()
+	cfg = cfg.DeepCopy()
+	cfg.OS, cfg.Architecture = "linux", "amd64"
+	img, err := rawconfig.Set(img, cfg, rawconfig.Empty{Entrypoint: true, History: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := filepath.Join(t.TempDir(), "in")
+	if err := ocilayout.Write(in, img); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	if _, err := Edit(Spec{Image: in, User: "1000:1000", Out: out}); err != nil {
+		t.Fatal(err)
+	}
+	edited, err := ocilayout.Read(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := edited.RawConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := rawconfig.Of(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(rawconfig.Empty{Entrypoint: true, History: true}, got); diff != "" {
+		t.Errorf("empty lists after the edit (-want +got):\n%s\nconfig: %s", diff, raw)
+	}
+	if !strings.Contains(string(raw), `"User":"1000:1000"`) {
+		t.Errorf("config %s lacks the edited user", raw)
 	}
 }

@@ -97,6 +97,39 @@ func TestEmptyEntrypoint(t *testing.T) {
 	if len(cfg.Config.Entrypoint) != 0 || cfg.Config.Cmd != nil {
 		t.Errorf("entrypoint %q, cmd %q; want both empty", cfg.Config.Entrypoint, cfg.Config.Cmd)
 	}
+	// As rules_oci 2.3 writes it (oci/private/image.sh): "Entrypoint": [],
+	// and no Cmd at all.
+	raw := rawConfig(t, "empty_entrypoint")
+	if !strings.Contains(raw, `"Entrypoint":[]`) || strings.Contains(raw, `"Cmd"`) {
+		t.Errorf("config %s; want \"Entrypoint\":[] and no Cmd", raw)
+	}
+}
+
+// TestNoLayers: an image without base or layers has "history": [] and
+// "rootfs": {"type": "layers", "diff_ids": []}, as rules_oci 2.3 writes it.
+func TestNoLayers(t *testing.T) {
+	raw := rawConfig(t, "from_files_amd64")
+	for _, want := range []string{`"history":[]`, `"rootfs":{"type":"layers","diff_ids":[]}`} {
+		if !strings.Contains(raw, want) {
+			t.Errorf("config %s lacks %s", raw, want)
+		}
+	}
+}
+
+func rawConfig(t *testing.T, dir string) string {
+	t.Helper()
+	if _, err := os.Stat(dir); err != nil {
+		t.Skipf("needs Bazel: %v", err)
+	}
+	img, err := ocilayout.Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := img.RawConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(raw)
 }
 
 func TestIndexAndOCITarball(t *testing.T) {

@@ -41,6 +41,12 @@ type command struct {
 // commands holds every subcommand by name; files add to it from init.
 var commands = map[string]command{}
 
+// upstreamError is printed exactly as it is, without the "ocitool CMD: "
+// prefix: a message rules_oci's scripts print word for word.
+type upstreamError struct{ msg string }
+
+func (e upstreamError) Error() string { return e.msg }
+
 // usageError is a bad command line.
 type usageError struct{ msg string }
 
@@ -73,9 +79,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	err := cmd.run(ctx, args[1:], stdout)
 	var uerr usageError
+	var upErr upstreamError
 	switch {
 	case err == nil:
 		return 0
+	case errors.As(err, &upErr):
+		fmt.Fprintln(stderr, upErr.msg)
+		return 1
 	case errors.Is(err, flag.ErrHelp):
 		fmt.Fprintf(stderr, "usage: ocitool %s\n", cmd.usage)
 		return 0

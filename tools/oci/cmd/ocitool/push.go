@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log"
 	"os"
@@ -63,7 +62,8 @@ func runPush(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 	if repository == "" {
-		return errors.New("repository not set: pass --repository REPO (or -r REPO), e.g. -r registry.example.com/team/cat-server")
+		// rules_oci 2.3's message, word for word (oci/private/push.sh.tpl).
+		return upstreamError{"ERROR: repository not set. Please pass --repository flag."}
 	}
 	tags := a.Tags
 	if *tagsFile != "" {
