@@ -24,6 +24,7 @@ service):
 | `structure_test`, `structure_test_commands`, `image_checks` | the image's tests | `bazel test :all` |
 | `load_for_test` | the image under the tag `<repo>:bazel-runtime-test` | |
 | `sbom`, `sbom_artifact`, `push_sbom`, `vulncheck` | SBOM, as a referrer, its push, the scan | `bazel build :sbom` |
+| `provenance`, `provenance_index` | SLSA v1 provenance predicates of the image and the index | `bazel build --stamp :provenance` |
 | `labels`, `stamped_tags` | the image's labels and the version tag, stamped under `--stamp` | `bazel build --stamp :stamped_tags` |
 
 Target names also appear in the image itself (each layer's history line is
@@ -37,6 +38,7 @@ load("//tools/imagecheck:defs.bzl", "image_checks_test", "structure_test_config"
 load("//tools/layer:defs.bzl", "tar_layer")
 load("//tools/nonroot:defs.bzl", "build_args", "numeric_user", "passwd_layer")
 load("//tools/oci:defs.bzl", "oci_image", "oci_image_index", "oci_load", "oci_push")
+load("//tools/provenance:defs.bzl", "slsa_provenance")
 load("//tools/sbom:defs.bzl", "image_sbom", "sbom_artifact", "vulncheck_test")
 load("//tools/stamp:expand_template.bzl", "expand_template")
 
@@ -91,7 +93,8 @@ def service_image(
         repo_tag,
         structure_test_template,
         structure_test_commands,
-        image_checks):
+        image_checks,
+        defines = ["user", "uid", "gid"]):
     """Declares a service's image, its tests, SBOM, scan, pushes and index.
 
     Args:
@@ -120,6 +123,7 @@ def service_image(
         and $(GID) to fill in.
       structure_test_commands: container-structure-test YAML run in Docker.
       image_checks: image_checks_test YAML (size, healthcheck, setuid, ports).
+      defines: the --define keys the build reads, recorded in the provenance.
     """
     binary_amd64 = Label(binary).name + "_linux_amd64"
     version = labels.get(_VERSION_LABEL)
@@ -278,6 +282,28 @@ def service_image(
         name = "push_sbom",
         image = ":sbom_artifact",
         repository = repository,
+    )
+
+    # bazel build --stamp //PKG:provenance   (SLSA v1 predicate: bazel-bin/PKG/provenance.json)
+    source_uri = labels.get("org.opencontainers.image.source", "")
+    if not source_uri:
+        fail("service_image: labels must have org.opencontainers.image.source (the provenance's source)")
+    slsa_provenance(
+        name = "provenance",
+        base = base,
+        defines = defines,
+        image = name,
+        source_uri = source_uri,
+    )
+
+    # bazel build --stamp //PKG:provenance_index
+    slsa_provenance(
+        name = "provenance_index",
+        base_for_platform = base_for_platform,
+        defines = defines,
+        image = ":index",
+        platforms = platforms,
+        source_uri = source_uri,
     )
 
     # bazel test //PKG:vulncheck --test_env=GOVULNDB=https://vuln.go.dev
