@@ -52,3 +52,35 @@ def maybe_stamp(ctx):
     if stamp == 1 or (stamp == -1 and ctx.attr._stamp_flag[StampSettingInfo].value):
         return struct(stable_status_file = ctx.info_file, volatile_status_file = ctx.version_file)
     return None
+
+def _stamp_on_transition_impl(_settings, _attr):
+    return {"//command_line_option:stamp": True}
+
+_stamp_on_transition = transition(
+    implementation = _stamp_on_transition_impl,
+    inputs = [],
+    outputs = ["//command_line_option:stamp"],
+)
+
+def _stamped_files_impl(ctx):
+    # Under <name>/, so that they do not collide in runfiles with the same files built
+    # without --stamp (a configuration does not show in runfiles paths).
+    outs = []
+    for src in ctx.attr.srcs:
+        for f in src[DefaultInfo].files.to_list():
+            out = ctx.actions.declare_file(ctx.label.name + "/" + f.basename)
+            ctx.actions.symlink(output = out, target_file = f)
+            outs.append(out)
+    return [DefaultInfo(files = depset(outs), runfiles = ctx.runfiles(files = outs))]
+
+stamped_files = rule(
+    implementation = _stamped_files_impl,
+    doc = """The files of `srcs` built as under --stamp (a transition sets it), whatever the
+command line says, as <name>/<basename>: lets `bazel test` check stamped outputs.""",
+    attrs = {
+        "srcs": attr.label_list(cfg = _stamp_on_transition, allow_files = True),
+        "_allowlist_function_transition": attr.label(
+            default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
+        ),
+    },
+)
