@@ -94,7 +94,9 @@ func imageLabels(t *testing.T, layout string) map[string]string {
 	readJSON(t, filepath.Join(layout, "index.json"), &index)
 	var manifest struct{ Config struct{ Digest string } }
 	readJSON(t, blob(layout, index.Manifests[0].Digest), &manifest)
-	var config struct{ Config struct{ Labels map[string]string } }
+	var config struct {
+		Config struct{ Labels map[string]string }
+	}
 	readJSON(t, blob(layout, manifest.Config.Digest), &config)
 	return config.Config.Labels
 }
