@@ -9,7 +9,11 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"io"
+	"log"
+	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -17,6 +21,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
 // inputs returns the runfiles the environment variable key names (rlocation paths).
@@ -334,5 +341,30 @@ func TestProvenanceDependencies(t *testing.T) {
 				t.Errorf("builder's bazel version = %q, want .bazelversion's", got)
 			}
 		})
+	}
+}
+
+// TestPushStampedTags pushes //image with remote_tags = //image:stamped_tags (upstream's
+// pattern) to an in-process registry on 127.0.0.1: the version tag is the built digest.
+func TestPushStampedTags(t *testing.T) {
+	script := input(t, "PUSH_STAMPED_TAGS")
+	want := strings.TrimSpace(read(t, input(t, "IMAGE_DIGEST_FILE")))
+	tag := strings.TrimSpace(read(t, input(t, "STAMPED_TAGS")))
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	defer srv.Close()
+	repo := strings.TrimPrefix(srv.URL, "http://") + "/cat-server"
+	if out, err := exec.Command(script, "-r", repo).CombinedOutput(); err != nil {
+		t.Fatalf("%s -r %s: %v\n%s", script, repo, err, out)
+	}
+	ref, err := name.ParseReference(repo + ":" + tag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	desc, err := remote.Head(ref)
+	if err != nil {
+		t.Fatalf("HEAD %s: %v", ref, err)
+	}
+	if got := desc.Digest.String(); got != want {
+		t.Errorf("%s has digest %s, want the built %s", ref, got, want)
 	}
 }
