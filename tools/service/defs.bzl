@@ -24,6 +24,8 @@ service):
 | `structure_test`, `structure_test_commands`, `image_checks` | the image's tests | `bazel test :all` |
 | `load_for_test` | the image under the tag `<repo>:bazel-runtime-test` | |
 | `sbom`, `sbom_artifact`, `push_sbom`, `vulncheck` | SBOM, as a referrer, its push, the scan | `bazel build :sbom` |
+| `provenance`, `provenance_index` | SLSA v1 provenance predicates of the image and the index | `bazel build --stamp :provenance` |
+| `labels`, `stamped_tags` | the image's labels and the version tag, stamped under `--stamp` | `bazel build --stamp :stamped_tags` |
 
 Target names also appear in the image itself (each layer's history line is
 `bazel build //pkg:app_layer`), so renaming one changes the image's digest.
@@ -36,7 +38,9 @@ load("//tools/imagecheck:defs.bzl", "image_checks_test", "structure_test_config"
 load("//tools/layer:defs.bzl", "tar_layer")
 load("//tools/nonroot:defs.bzl", "build_args", "numeric_user", "passwd_layer")
 load("//tools/oci:defs.bzl", "oci_image", "oci_image_index", "oci_load", "oci_push")
+load("//tools/provenance:defs.bzl", "slsa_provenance")
 load("//tools/sbom:defs.bzl", "image_sbom", "sbom_artifact", "vulncheck_test")
+load("//tools/stamp:expand_template.bzl", "expand_template")
 
 def runtime_base(name, base, passwd, healthcheck, **kwargs):
     """The part of an image that does not depend on the service's code.
@@ -89,7 +93,8 @@ def service_image(
         repo_tag,
         structure_test_template,
         structure_test_commands,
-        image_checks):
+        image_checks,
+        defines = ["user", "uid", "gid"]):
     """Declares a service's image, its tests, SBOM, scan, pushes and index.
 
     Args:
@@ -101,7 +106,10 @@ def service_image(
         transition (a multi-platform pull or a rule that follows the platform).
       entrypoint: the image's entrypoint.
       env: dict of environment variables, in the order the image lists them.
-      labels: dict of OCI labels.
+      labels: dict of OCI labels; it must have org.opencontainers.image.version,
+        whose value is the unstamped version. Under --stamp the version becomes the
+        workspace status' STABLE_VERSION and the revision and created labels are
+        added (the `labels` target, aspect_bazel_lib's expand_template pattern).
       exposed_ports: list of ports, e.g. ["8080/tcp"].
       healthcheck: dict of docker_healthcheck's attributes (test, interval,
         check_timeout, start_period, retries).
@@ -115,8 +123,39 @@ def service_image(
         and $(GID) to fill in.
       structure_test_commands: container-structure-test YAML run in Docker.
       image_checks: image_checks_test YAML (size, healthcheck, setuid, ports).
+      defines: the --define keys the build reads, recorded in the provenance.
     """
     binary_amd64 = Label(binary).name + "_linux_amd64"
+    version = labels.get(_VERSION_LABEL)
+    if not version:
+        fail("service_image: labels must have %s (the version without --stamp)" % _VERSION_LABEL)
+
+    # The labels: as given without --stamp (nothing volatile: the same digest on every
+    # machine); under --stamp the version, the commit and the build time of the
+    # workspace status (tools/stamp/workspace_status.sh).
+    # bazel build --stamp //PKG:labels
+    expand_template(
+        name = "labels",
+        out = "labels.txt",
+        stamp_substitutions = {
+            "%s=%s" % (_VERSION_LABEL, version): "\n".join([
+                _VERSION_LABEL + "={{STABLE_VERSION}}",
+                "org.opencontainers.image.revision={{STABLE_GIT_COMMIT}}",
+                "org.opencontainers.image.created={{BUILD_TIMESTAMP_RFC3339}}",
+            ]),
+        },
+        template = ["%s=%s" % (k, v) for k, v in labels.items()],
+    )
+
+    # The version as a tag (tag-safe), for remote_tags: upstream's stamped tags file.
+    # Without --stamp it holds the unstamped version.
+    # bazel build --stamp //PKG:stamped_tags
+    expand_template(
+        name = "stamped_tags",
+        out = "stamped_tags.txt",
+        stamp_substitutions = {version: "{{STABLE_VERSION_TAG}}"},
+        template = [version],
+    )
 
     go_cross_binary(
         name = binary_amd64,
@@ -142,7 +181,7 @@ def service_image(
         entrypoint = entrypoint,
         env = env,
         exposed_ports = exposed_ports,
-        labels = labels,
+        labels = ":labels",
         workdir = workdir,
     )
     _image(name, binary_amd64, "", base, binary_path, dirs, healthcheck, image_attrs)
@@ -245,6 +284,28 @@ def service_image(
         repository = repository,
     )
 
+    # bazel build --stamp //PKG:provenance   (SLSA v1 predicate: bazel-bin/PKG/provenance.json)
+    source_uri = labels.get("org.opencontainers.image.source", "")
+    if not source_uri:
+        fail("service_image: labels must have org.opencontainers.image.source (the provenance's source)")
+    slsa_provenance(
+        name = "provenance",
+        base = base,
+        defines = defines,
+        image = name,
+        source_uri = source_uri,
+    )
+
+    # bazel build --stamp //PKG:provenance_index
+    slsa_provenance(
+        name = "provenance_index",
+        base_for_platform = base_for_platform,
+        defines = defines,
+        image = ":index",
+        platforms = platforms,
+        source_uri = source_uri,
+    )
+
     # bazel test //PKG:vulncheck --test_env=GOVULNDB=https://vuln.go.dev
     vulncheck_test(
         name = "vulncheck",
@@ -255,6 +316,8 @@ def service_image(
             "requires-vulndb",
         ],
     )
+
+_VERSION_LABEL = "org.opencontainers.image.version"
 
 def _image(name, binary, suffix, base, path, dirs, healthcheck, image_attrs, **kwargs):
     """app_layer<suffix>, runtime_base<suffix> and the image `name` on them."""
