@@ -2,7 +2,8 @@
 // the image by digest, its SBOM referrer, a cosign signature, the CycloneDX
 // SBOM and SLSA provenance attestations, and only then the tags, so that a tag
 // never points at something unsigned. Every step is safe to repeat: pushes are
-// by digest, cosign keeps one signature per key, and tags move last.
+// by digest, tags move last, and a second signature or attestation of the same
+// content (cosign 3 adds one per run) verifies as the first.
 package release
 
 import (
@@ -253,7 +254,7 @@ func Run(ctx context.Context, steps []Step, out io.Writer) error {
 			}
 			return fmt.Errorf("release stopped at step %d/%d (%s): %w\n  done: %s\n  not done: %s\n"+
 				"  no tag was moved before every signature and attestation was in place; running the same command again is safe "+
-				"(pushes are by digest, cosign skips a signature it already has, tags move last)",
+				"(pushes are by digest and tags move last; a second run adds one more signature and attestation of the same content, which verify the same)",
 				i+1, len(steps), s.What, err, strings.Join(done, "; "), strings.Join(notDone, "; "))
 		}
 	}
