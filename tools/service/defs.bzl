@@ -24,9 +24,11 @@ service):
 | `structure_test`, `structure_test_commands`, `image_checks` | the image's tests | `bazel test :all` |
 | `load_for_test` | the image under the tag `<repo>:bazel-runtime-test` | |
 | `sbom`, `sbom_artifact`, `push_sbom`, `vulncheck` | SBOM, as a referrer, its push, the scan | `bazel build :sbom` |
+| `provenance`, `provenance_index` | SLSA v1 provenance predicates of the image and the index | `bazel build --stamp :provenance` |
+| `labels`, `stamped_tags` | the image's labels and the version tag, stamped under `--stamp` | `bazel build --stamp :stamped_tags` |
 | `sign`, `attest_sbom`, `attest_provenance` | rules_oci's `cosign_sign` / `cosign_attest` of the image | `bazel run :sign -- --repository=REPO --key=KEYREF` |
-| `sign_index`, `attest_provenance_index` | the same for the index (`-- --recursive` signs its images too) | `bazel run :sign_index -- --repository=REPO --key=KEYREF --recursive` |
-| `release`, `release_index` | push, SBOM referrer, sign, attest, then tag (needs `stamp`) | `bazel run --stamp :release -- --repository=REPO --key=KEYREF` |
+| `sign_index`, `attest_provenance_index` | the same for the index (`--recursive` signs its images too) | `bazel run :sign_index -- --repository=REPO --key=KEYREF --recursive` |
+| `release`, `release_index` | push, SBOM referrer, sign, attest, then tag | `bazel run --stamp :release -- --repository=REPO --key=KEYREF` |
 
 Target names also appear in the image itself (each layer's history line is
 `bazel build //pkg:app_layer`), so renaming one changes the image's digest.
@@ -40,8 +42,10 @@ load("//tools/imagecheck:defs.bzl", "image_checks_test", "structure_test_config"
 load("//tools/layer:defs.bzl", "tar_layer")
 load("//tools/nonroot:defs.bzl", "build_args", "numeric_user", "passwd_layer")
 load("//tools/oci:defs.bzl", "oci_image", "oci_image_index", "oci_load", "oci_push")
+load("//tools/provenance:defs.bzl", "slsa_provenance")
 load("//tools/release:defs.bzl", "image_release")
 load("//tools/sbom:defs.bzl", "image_sbom", "sbom_artifact", "vulncheck_test")
+load("//tools/stamp:expand_template.bzl", "expand_template")
 
 def runtime_base(name, base, passwd, healthcheck, **kwargs):
     """The part of an image that does not depend on the service's code.
@@ -95,9 +99,7 @@ def service_image(
         structure_test_template,
         structure_test_commands,
         image_checks,
-        provenance = None,
-        stamp = None,
-        stamped_tags = None):
+        defines = ["user", "uid", "gid"]):
     """Declares a service's image, its tests, SBOM, scan, pushes and index.
 
     Args:
@@ -109,7 +111,10 @@ def service_image(
         transition (a multi-platform pull or a rule that follows the platform).
       entrypoint: the image's entrypoint.
       env: dict of environment variables, in the order the image lists them.
-      labels: dict of OCI labels.
+      labels: dict of OCI labels; it must have org.opencontainers.image.version,
+        whose value is the unstamped version. Under --stamp the version becomes the
+        workspace status' STABLE_VERSION and the revision and created labels are
+        added (the `labels` target, aspect_bazel_lib's expand_template pattern).
       exposed_ports: list of ports, e.g. ["8080/tcp"].
       healthcheck: dict of docker_healthcheck's attributes (test, interval,
         check_timeout, start_period, retries).
@@ -123,12 +128,39 @@ def service_image(
         and $(GID) to fill in.
       structure_test_commands: container-structure-test YAML run in Docker.
       image_checks: image_checks_test YAML (size, healthcheck, setuid, ports).
-      provenance: the SLSA v1 provenance predicate (a file); without it there is no
-        attest_provenance(_index) and the release attests the SBOM only.
-      stamp: stamp.json (//tools/stamp:stamp); without it there is no release target.
-      stamped_tags: a file of tags, one per line, the release applies last.
+      defines: the --define keys the build reads, recorded in the provenance.
     """
     binary_amd64 = Label(binary).name + "_linux_amd64"
+    version = labels.get(_VERSION_LABEL)
+    if not version:
+        fail("service_image: labels must have %s (the version without --stamp)" % _VERSION_LABEL)
+
+    # The labels: as given without --stamp (nothing volatile: the same digest on every
+    # machine); under --stamp the version, the commit and the build time of the
+    # workspace status (tools/stamp/workspace_status.sh).
+    # bazel build --stamp //PKG:labels
+    expand_template(
+        name = "labels",
+        out = "labels.txt",
+        stamp_substitutions = {
+            "%s=%s" % (_VERSION_LABEL, version): "\n".join([
+                _VERSION_LABEL + "={{STABLE_VERSION}}",
+                "org.opencontainers.image.revision={{STABLE_GIT_COMMIT}}",
+                "org.opencontainers.image.created={{BUILD_TIMESTAMP_RFC3339}}",
+            ]),
+        },
+        template = ["%s=%s" % (k, v) for k, v in labels.items()],
+    )
+
+    # The version as a tag (tag-safe), for remote_tags: upstream's stamped tags file.
+    # Without --stamp it holds the unstamped version.
+    # bazel build --stamp //PKG:stamped_tags
+    expand_template(
+        name = "stamped_tags",
+        out = "stamped_tags.txt",
+        stamp_substitutions = {version: "{{STABLE_VERSION_TAG}}"},
+        template = [version],
+    )
 
     go_cross_binary(
         name = binary_amd64,
@@ -154,7 +186,7 @@ def service_image(
         entrypoint = entrypoint,
         env = env,
         exposed_ports = exposed_ports,
-        labels = labels,
+        labels = ":labels",
         workdir = workdir,
     )
     _image(name, binary_amd64, "", base, binary_path, dirs, healthcheck, image_attrs)
@@ -257,6 +289,28 @@ def service_image(
         repository = repository,
     )
 
+    # bazel build --stamp //PKG:provenance   (SLSA v1 predicate: bazel-bin/PKG/provenance.json)
+    source_uri = labels.get("org.opencontainers.image.source", "")
+    if not source_uri:
+        fail("service_image: labels must have org.opencontainers.image.source (the provenance's source)")
+    slsa_provenance(
+        name = "provenance",
+        base = base,
+        defines = defines,
+        image = name,
+        source_uri = source_uri,
+    )
+
+    # bazel build --stamp //PKG:provenance_index
+    slsa_provenance(
+        name = "provenance_index",
+        base_for_platform = base_for_platform,
+        defines = defines,
+        image = ":index",
+        platforms = platforms,
+        source_uri = source_uri,
+    )
+
     # --- signing, attestations, release (issue 16) ---------------------------------
     # No repository attribute: upstream's cosign rules refuse any ':' in it (so a
     # registry port too); the repository comes with --repository at run time.
@@ -275,53 +329,51 @@ def service_image(
         type = "cyclonedx",
     )
 
+    # bazel run --stamp //PKG:attest_provenance -- --repository=REGISTRY/REPOSITORY --key=KEYREF [cosign attest flags]
+    cosign_attest(
+        name = "attest_provenance",
+        image = name,
+        predicate = ":provenance",
+        type = "slsaprovenance1",
+    )
+
     # bazel run //PKG:sign_index -- --repository=REGISTRY/REPOSITORY --key=KEYREF --recursive
     cosign_sign(
         name = "sign_index",
         image = ":index",
     )
 
-    if provenance:
-        # bazel run //PKG:attest_provenance -- --repository=REGISTRY/REPOSITORY --key=KEYREF
-        cosign_attest(
-            name = "attest_provenance",
-            image = name,
-            predicate = provenance,
-            type = "slsaprovenance1",
-        )
+    # bazel run --stamp //PKG:attest_provenance_index -- --repository=REGISTRY/REPOSITORY --key=KEYREF
+    cosign_attest(
+        name = "attest_provenance_index",
+        image = ":index",
+        predicate = ":provenance_index",
+        type = "slsaprovenance1",
+    )
 
-        # bazel run //PKG:attest_provenance_index -- --repository=REGISTRY/REPOSITORY --key=KEYREF
-        cosign_attest(
-            name = "attest_provenance_index",
-            image = ":index",
-            predicate = provenance,
-            type = "slsaprovenance1",
-        )
+    # bazel run --stamp //PKG:release -- --repository=REGISTRY/REPOSITORY --key=KEYREF [--offline] [--tag=TAG]...
+    image_release(
+        name = "release",
+        image = name,
+        provenance = ":provenance",
+        sbom = ":sbom",
+        sbom_artifact = ":sbom_artifact",
+        stamp = "//tools/stamp:stamp",
+        stamped_tags = ":stamped_tags",
+    )
 
-    if stamp:
-        # bazel run --stamp //PKG:release -- --repository=REGISTRY/REPOSITORY --key=KEYREF [--offline] [--tag=TAG]...
-        image_release(
-            name = "release",
-            image = name,
-            provenance = provenance,
-            sbom = ":sbom",
-            sbom_artifact = ":sbom_artifact",
-            stamp = stamp,
-            stamped_tags = stamped_tags,
-        )
-
-        # The index, signed with each of its images (cosign sign --recursive), its
-        # provenance attested on the index. The SBOM describes the linux/amd64 image
-        # (`name`), not the index's images, so it is not attached here.
-        # bazel run --stamp //PKG:release_index -- --repository=REGISTRY/REPOSITORY --key=KEYREF [--offline] [--tag=TAG]...
-        image_release(
-            name = "release_index",
-            image = ":index",
-            provenance = provenance,
-            recursive = True,
-            stamp = stamp,
-            stamped_tags = stamped_tags,
-        )
+    # The index, signed with each of its images (cosign sign --recursive), its
+    # provenance attested on the index. The SBOM describes the linux/amd64 image
+    # (`name`), not the index's images, so it is not attached here.
+    # bazel run --stamp //PKG:release_index -- --repository=REGISTRY/REPOSITORY --key=KEYREF [--offline] [--tag=TAG]...
+    image_release(
+        name = "release_index",
+        image = ":index",
+        provenance = ":provenance_index",
+        recursive = True,
+        stamp = "//tools/stamp:stamp",
+        stamped_tags = ":stamped_tags",
+    )
 
     # bazel test //PKG:vulncheck --test_env=GOVULNDB=https://vuln.go.dev
     vulncheck_test(
@@ -333,6 +385,8 @@ def service_image(
             "requires-vulndb",
         ],
     )
+
+_VERSION_LABEL = "org.opencontainers.image.version"
 
 def _image(name, binary, suffix, base, path, dirs, healthcheck, image_attrs, **kwargs):
     """app_layer<suffix>, runtime_base<suffix> and the image `name` on them."""
