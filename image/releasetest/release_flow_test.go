@@ -24,19 +24,8 @@ import (
 	"github.com/cat-server/cat-server/tools/oci/push"
 )
 
-// A provenance predicate standing in for //image:provenance (the stamping
-// branch's), in the shape cosign attest --type slsaprovenance1 takes.
-const provenance = `{
-  "buildDefinition": {
-    "buildType": "https://cat-server.example/bazel-build/v1",
-    "externalParameters": {"target": "//image", "command": "bazel build --stamp //image"},
-    "resolvedDependencies": [{"uri": "git+https://github.com/cat-server/cat-server", "digest": {"gitCommit": "0123456789abcdef0123456789abcdef01234567"}}]
-  },
-  "runDetails": {"builder": {"id": "https://cat-server.example/builder/test"}}
-}`
-
 type inputs struct {
-	release, image, sbom, sbomArtifact, digest string
+	release, image, sbom, sbomArtifact, provenance, stampedTags, digest string
 }
 
 func buildInputs(t *testing.T) inputs {
@@ -46,16 +35,20 @@ func buildInputs(t *testing.T) inputs {
 		image:        layoutDir(t, "IMAGE_LAYOUT"),
 		sbom:         runfile(t, "SBOM"),
 		sbomArtifact: layoutDir(t, "SBOM_ARTIFACT"),
+		provenance:   runfile(t, "PROVENANCE"),
+		stampedTags:  runfile(t, "STAMPED_TAGS"),
 	}
 	in.digest = strings.TrimSpace(readFile(t, runfile(t, "IMAGE_DIGEST_FILE")))
 	return in
 }
 
 // releaseArgs are the arguments //image:release's script passes, with the
-// stamp, tags and provenance written by the test, then the user's.
-func (in inputs) releaseArgs(stamp, tags, prov string, user ...string) []string {
+// build's files but a stamp.json written by the test (`bazel test` does not
+// stamp, and //image:release refuses that: TestReleaseRefusesUnstamped), then
+// the user's.
+func (in inputs) releaseArgs(stamp string, user ...string) []string {
 	return append([]string{"--image", in.image, "--sbom", in.sbom, "--sbom-artifact", in.sbomArtifact,
-		"--provenance", prov, "--stamp", stamp, "--stamped-tags", tags, "--"}, user...)
+		"--provenance", in.provenance, "--stamp", stamp, "--stamped-tags", in.stampedTags, "--"}, user...)
 }
 
 func remoteOpts(r *registrytest.Registry) []remote.Option {
@@ -73,11 +66,12 @@ func TestReleaseThenVerify(t *testing.T) {
 	dir := t.TempDir()
 	stamp := writeFile(t, filepath.Join(dir, "stamp.json"),
 		`{"stamped": true, "revision": "0123456789abcdef0123456789abcdef01234567", "version": "0.1.0", "dirty": false, "created": "2026-12-04T20:00:00Z"}`)
-	tags := writeFile(t, filepath.Join(dir, "stamped_tags.txt"), "0.1.0\n")
-	prov := writeFile(t, filepath.Join(dir, "provenance.json"), provenance)
+	if got := strings.TrimSpace(readFile(t, in.stampedTags)); got != "0.1.0" {
+		t.Fatalf("//image:stamped_tags unstamped holds %q, want the VERSION file's 0.1.0", got)
+	}
 	const repository = "team/cat-server"
 	repo := r.Host + "/" + repository
-	args := in.releaseArgs(stamp, tags, prov, "--repository="+repo, "--key="+key, "--offline", "--tag=latest")
+	args := in.releaseArgs(stamp, "--repository="+repo, "--key="+key, "--offline", "--tag=latest")
 
 	_, out, err := e.run(t, in.release, args...)
 	if err != nil {
@@ -120,7 +114,7 @@ func TestReleaseThenVerify(t *testing.T) {
 	}
 	checkPredicates := func(wantCount int) {
 		t.Helper()
-		for _, a := range []struct{ typ, file string }{{"cyclonedx", in.sbom}, {"slsaprovenance1", prov}} {
+		for _, a := range []struct{ typ, file string }{{"cyclonedx", in.sbom}, {"slsaprovenance1", in.provenance}} {
 			preds, err := e.predicates(t, pub, a.typ, repo+":0.1.0")
 			if err != nil {
 				t.Error(err)
@@ -279,18 +273,15 @@ func sha(b []byte) string {
 	return "sha256:" + hex.EncodeToString(s[:])
 }
 
-// Without --stamp the release refuses before anything reaches the registry.
+// Without --stamp, //image:release (as `bazel test` builds it: unstamped)
+// refuses before anything reaches the registry.
 func TestReleaseRefusesUnstamped(t *testing.T) {
-	in := buildInputs(t)
+	script := runfile(t, "RELEASE_SCRIPT")
 	r, e, _ := setup(t)
 	key, _ := e.keyPair(t)
-	dir := t.TempDir()
-	stamp := writeFile(t, filepath.Join(dir, "stamp.json"), `{"stamped": false}`)
-	tags := writeFile(t, filepath.Join(dir, "tags.txt"), "")
-	prov := writeFile(t, filepath.Join(dir, "provenance.json"), provenance)
-	_, out, err := e.run(t, in.release, in.releaseArgs(stamp, tags, prov, "--repository="+r.Host+"/team/cat-server", "--key="+key, "--offline")...)
+	_, out, err := e.run(t, script, "--repository="+r.Host+"/team/cat-server", "--key="+key, "--offline")
 	if err == nil || !strings.Contains(out, "refusing to release an unstamped build") || !strings.Contains(out, "--stamp") {
-		t.Errorf("unstamped release: %v, want a refusal that names --stamp:\n%s", err, out)
+		t.Errorf("unstamped //image:release: %v, want a refusal that names --stamp:\n%s", err, out)
 	}
 	if puts, _ := r.ManifestPuts("team/cat-server"); len(puts) != 0 {
 		t.Errorf("an unstamped release stored %q", puts)
@@ -375,4 +366,68 @@ func pushLayout(t *testing.T, r *registrytest.Registry, repo, dir string) (strin
 		return "", err
 	}
 	return ref.DigestStr(), nil
+}
+
+// //image:index released with --recursive: the index and each platform image
+// verify with the release key; the index carries the provenance attestation.
+func TestReleaseIndexRecursive(t *testing.T) {
+	release := runfile(t, "RELEASE")
+	index := layoutDir(t, "INDEX_LAYOUT")
+	prov := runfile(t, "PROVENANCE_INDEX")
+	idxDigest := strings.TrimSpace(readFile(t, runfile(t, "INDEX_DIGEST_FILE")))
+	r, e, _ := setup(t)
+	key, pub := e.keyPair(t)
+	_, otherPub := e.keyPair(t)
+	dir := t.TempDir()
+	stamp := writeFile(t, filepath.Join(dir, "stamp.json"),
+		`{"stamped": true, "revision": "0123456789abcdef0123456789abcdef01234567", "version": "0.1.0", "dirty": false, "created": "2026-12-04T20:00:00Z"}`)
+	repo := r.Host + "/team/cat-server-index"
+	_, out, err := e.run(t, release, "--image", index, "--provenance", prov, "--stamp", stamp, "--recursive", "--",
+		"--repository="+repo, "--key="+key, "--offline", "--tag=v1")
+	if err != nil {
+		t.Fatalf("release of the index: %v\n%s", err, out)
+	}
+
+	// The platform images, from the registry's copy of the index.
+	ref, _ := name.NewRepository(repo)
+	desc, err := remote.Get(ref.Tag("v1"), remoteOpts(r)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if desc.Digest.String() != idxDigest {
+		t.Fatalf("v1 is %s, want the index %s", desc.Digest, idxDigest)
+	}
+	idx, err := desc.ImageIndex()
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs := []string{repo + ":v1"}
+	for _, m := range im.Manifests {
+		refs = append(refs, repo+"@"+m.Digest.String())
+	}
+	if len(refs) != 3 {
+		t.Fatalf("index lists %d images, want 2", len(refs)-1)
+	}
+	for _, ref := range refs {
+		if _, all, err := e.run(t, "cosign", append(append([]string{"verify", "--key", pub}, verifyFlags...), ref)...); err != nil {
+			t.Errorf("cosign verify %s: %v\n%s", ref, err, all)
+		}
+		if _, _, err := e.run(t, "cosign", append(append([]string{"verify", "--key", otherPub}, verifyFlags...), ref)...); err == nil {
+			t.Errorf("cosign verify %s passed with another key", ref)
+		}
+	}
+	preds, err := e.predicates(t, pub, "slsaprovenance1", repo+":v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(preds) != 1 {
+		t.Fatalf("%d provenance attestations on the index, want 1", len(preds))
+	}
+	if d := jsonEqual(t, []byte(readFile(t, prov)), preds[0]); d != "" {
+		t.Errorf("attested provenance differs from //image:provenance_index (-file +attested):\n%s", d)
+	}
 }
