@@ -97,6 +97,25 @@ func TestTags(t *testing.T) {
 	}
 }
 
+// Bad repositories and tags are refused before anything is pushed.
+func TestPlanRefuses(t *testing.T) {
+	none := func(context.Context, []string) error { t.Error("cosign ran"); return nil }
+	for _, tc := range []struct {
+		repo string
+		tags []string
+		want string
+	}{
+		{"r.example/a", []string{"bad tag!"}, "bad tag!"},
+		{"R.example/UPPER", nil, "R.example/UPPER"},
+		{"r.example/a", nil, "reading OCI layout"},
+	} {
+		_, err := Plan(Inputs{Image: t.TempDir()}, Flags{Repository: tc.repo}, tc.tags, none, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Plan(%q, %q): %v, want an error containing %q", tc.repo, tc.tags, err, tc.want)
+		}
+	}
+}
+
 // A release against an in-process registry whose cosign fails at the
 // provenance attestation: the image and SBOM referrer are there, no tag is,
 // and the error says what was and was not done.
