@@ -139,9 +139,15 @@ type Predicate struct {
 	} `json:"runDetails"`
 }
 
-// machineSpecific are strings of this machine that no unstamped output may hold.
+// machineSpecific are strings of this machine and run that no unstamped output may
+// hold: the runfiles and temp directories, $HOME, the host name, Bazel's output paths.
 func machineSpecific(t *testing.T) []string {
-	s := []string{"/work/", "/root/", "/home/", "/tmp/", "/opt/", "execroot", "bazel-out"}
+	s := []string{"execroot", "bazel-out"}
+	for _, key := range []string{"TEST_SRCDIR", "TEST_TMPDIR", "HOME"} {
+		if v := os.Getenv(key); len(v) > 1 {
+			s = append(s, v)
+		}
+	}
 	if h, err := os.Hostname(); err == nil && len(h) > 3 {
 		s = append(s, h)
 	}

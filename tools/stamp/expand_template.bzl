@@ -25,7 +25,14 @@ def _pairs(ctx, attr_name, values):
     return [[k, ctx.expand_make_variables(attr_name, v, {})] for k, v in values.items()]
 
 def _expand_template_impl(ctx):
-    out = ctx.outputs.out or ctx.actions.declare_file(ctx.file.template.basename, sibling = ctx.file.template)
+    out = ctx.outputs.out
+    if not out:
+        # As aspect_bazel_lib: a source template's name in the output tree; a generated
+        # one (e.g. a list of lines) would collide with itself, so the target's name.
+        if ctx.file.template.is_source:
+            out = ctx.actions.declare_file(ctx.file.template.basename, sibling = ctx.file.template)
+        else:
+            out = ctx.actions.declare_file(ctx.label.name)
     spec = ctx.actions.declare_file(ctx.label.name + ".expand_template.json")
     ctx.actions.write(spec, json.encode({
         "substitutions": _pairs(ctx, "substitutions", ctx.attr.substitutions),
@@ -63,7 +70,7 @@ expand_template_rule = rule(
     attrs = dict(STAMP_ATTRS, **{
         "data": attr.label_list(allow_files = True, doc = "Runfiles of the output (and targets for $(location) in substitutions)."),
         "is_executable": attr.bool(doc = "Whether the output is executable."),
-        "out": attr.output(doc = "Where to write the expanded file; default: the template's name next to it."),
+        "out": attr.output(doc = "Where to write the expanded file; default: a source template's name in the output tree, else the target's name."),
         "stamp_substitutions": attr.string_dict(doc = "Substitutions applied only when stamping; values may name workspace status keys as {{KEY}}."),
         "substitutions": attr.string_dict(doc = "Substitutions applied to the template: search => replacement."),
         "template": attr.label(mandatory = True, allow_single_file = True, doc = "The template file."),

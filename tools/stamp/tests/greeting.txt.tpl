@@ -1,0 +1,1 @@
+hello NAME in $(MODE) mode
