@@ -2,7 +2,7 @@
 # Installs what the tests tagged requires-registry need, from Debian's archive:
 # docker-registry (CNCF distribution 2.8, the registry they start on 127.0.0.1) and
 # apache2-utils (htpasswd, for its bcrypt password file), and cosign (3.1.x, only in
-# Debian sid: from the sid entry tools/provision/install-bazel.sh configures, pinned low,
+# Debian sid: from the sid entry debian-sid.sh adds, as for install-bazel.sh, pinned low,
 # so nothing else comes from sid) for the signing tests and //image:release. Does
 # nothing when all are installed.
 #
@@ -24,8 +24,9 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 if ! have cosign && ! grep -qs '^Suites: sid' /etc/apt/sources.list.d/cat-server-sid.sources; then
-  echo "install-test-deps: cosign comes from Debian sid, which tools/provision/install-bazel.sh configures (pinned low); run it first" >&2
-  exit 1
+  # cosign 3.1.x is only in sid: the same sid entry, pinned low, as install-bazel.sh.
+  . "$(dirname "${BASH_SOURCE[0]}")/debian-sid.sh"
+  add_sid_low install-test-deps
 fi
 
 # Keep the package's service from starting during the install (where init scripts are
