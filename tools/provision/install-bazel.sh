@@ -17,26 +17,9 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 
-# Reuse the mirror configured for bookworm: no host name is written here.
-uri=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
-[ -n "$uri" ] || uri=$(awk '$1=="deb" && $3=="bookworm"{print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
-if [ -z "$uri" ]; then
-  echo "install-bazel: no Debian mirror found in /etc/apt/sources.list(.d)" >&2
-  exit 1
-fi
-
-cat > /etc/apt/sources.list.d/cat-server-sid.sources <<EOT
-Types: deb
-URIs: ${uri}
-Suites: sid
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-EOT
-cat > /etc/apt/preferences.d/90-cat-server-sid-low <<'EOT'
-Package: *
-Pin: release n=sid
-Pin-Priority: 50
-EOT
+# sid from the mirror configured for bookworm, pinned low (debian-sid.sh).
+. "$(dirname "${BASH_SOURCE[0]}")/debian-sid.sh"
+add_sid_low install-bazel
 
 pkgs=(bazel-bootstrap bazel-rules-shell)
 # bookworm's OpenSSH refuses to start against sid's OpenSSL: upgrade it alongside.

@@ -26,12 +26,16 @@ service):
 | `sbom`, `sbom_artifact`, `push_sbom`, `vulncheck` | SBOM, as a referrer, its push, the scan | `bazel build :sbom` |
 | `provenance`, `provenance_index` | SLSA v1 provenance predicates of the image and the index | `bazel build --stamp :provenance` |
 | `labels`, `stamped_tags` | the image's labels and the version tag, stamped under `--stamp` | `bazel build --stamp :stamped_tags` |
+| `sign`, `attest_sbom`, `attest_provenance` | rules_oci's `cosign_sign` / `cosign_attest` of the image | `bazel run :sign -- --repository=REPO --key=KEYREF` |
+| `sign_index`, `attest_provenance_index` | the same for the index (`--recursive` signs its images too) | `bazel run :sign_index -- --repository=REPO --key=KEYREF --recursive` |
+| `release`, `release_index` | push, SBOM referrer, sign, attest, then tag | `bazel run --stamp :release -- --repository=REPO --key=KEYREF` |
 
 Target names also appear in the image itself (each layer's history line is
 `bazel build //pkg:app_layer`), so renaming one changes the image's digest.
 """
 
 load("@rules_go//go:def.bzl", "go_cross_binary")
+load("//tools/cosign:defs.bzl", "cosign_attest", "cosign_sign")
 load("//tools/cst:defs.bzl", "container_structure_test")
 load("//tools/healthcheck:defs.bzl", "docker_healthcheck")
 load("//tools/imagecheck:defs.bzl", "image_checks_test", "structure_test_config")
@@ -39,6 +43,7 @@ load("//tools/layer:defs.bzl", "tar_layer")
 load("//tools/nonroot:defs.bzl", "build_args", "numeric_user", "passwd_layer")
 load("//tools/oci:defs.bzl", "oci_image", "oci_image_index", "oci_load", "oci_push")
 load("//tools/provenance:defs.bzl", "slsa_provenance")
+load("//tools/release:defs.bzl", "image_release")
 load("//tools/sbom:defs.bzl", "image_sbom", "sbom_artifact", "vulncheck_test")
 load("//tools/stamp:expand_template.bzl", "expand_template")
 
@@ -304,6 +309,70 @@ def service_image(
         image = ":index",
         platforms = platforms,
         source_uri = source_uri,
+    )
+
+    # --- signing, attestations, release (issue 16) ---------------------------------
+    # No repository attribute: upstream's cosign rules refuse any ':' in it (so a
+    # registry port too); the repository comes with --repository at run time.
+
+    # bazel run //PKG:sign -- --repository=REGISTRY/REPOSITORY --key=KEYREF [cosign sign flags]
+    cosign_sign(
+        name = "sign",
+        image = name,
+    )
+
+    # bazel run //PKG:attest_sbom -- --repository=REGISTRY/REPOSITORY --key=KEYREF [cosign attest flags]
+    cosign_attest(
+        name = "attest_sbom",
+        image = name,
+        predicate = ":sbom",
+        type = "cyclonedx",
+    )
+
+    # bazel run --stamp //PKG:attest_provenance -- --repository=REGISTRY/REPOSITORY --key=KEYREF [cosign attest flags]
+    cosign_attest(
+        name = "attest_provenance",
+        image = name,
+        predicate = ":provenance",
+        type = "slsaprovenance1",
+    )
+
+    # bazel run //PKG:sign_index -- --repository=REGISTRY/REPOSITORY --key=KEYREF --recursive
+    cosign_sign(
+        name = "sign_index",
+        image = ":index",
+    )
+
+    # bazel run --stamp //PKG:attest_provenance_index -- --repository=REGISTRY/REPOSITORY --key=KEYREF
+    cosign_attest(
+        name = "attest_provenance_index",
+        image = ":index",
+        predicate = ":provenance_index",
+        type = "slsaprovenance1",
+    )
+
+    # bazel run --stamp //PKG:release -- --repository=REGISTRY/REPOSITORY --key=KEYREF [--offline] [--tag=TAG]...
+    image_release(
+        name = "release",
+        image = name,
+        provenance = ":provenance",
+        sbom = ":sbom",
+        sbom_artifact = ":sbom_artifact",
+        stamp = "//tools/stamp:stamp",
+        stamped_tags = ":stamped_tags",
+    )
+
+    # The index, signed with each of its images (cosign sign --recursive), its
+    # provenance attested on the index. The SBOM describes the linux/amd64 image
+    # (`name`), not the index's images, so it is not attached here.
+    # bazel run --stamp //PKG:release_index -- --repository=REGISTRY/REPOSITORY --key=KEYREF [--offline] [--tag=TAG]...
+    image_release(
+        name = "release_index",
+        image = ":index",
+        provenance = ":provenance_index",
+        recursive = True,
+        stamp = "//tools/stamp:stamp",
+        stamped_tags = ":stamped_tags",
     )
 
     # bazel test //PKG:vulncheck --test_env=GOVULNDB=https://vuln.go.dev
