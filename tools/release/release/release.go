@@ -90,7 +90,7 @@ func ParseFlags(args []string) (Flags, error) {
 	return f, nil
 }
 
-// Stamp is stamp.json (CONTRACT16: {"stamped": false} without --stamp).
+// Stamp is //tools/stamp:stamp's stamp.json ({"stamped": false} alone without --stamp).
 type Stamp struct {
 	Stamped  bool   `json:"stamped"`
 	Revision string `json:"revision,omitempty"`
