@@ -17,6 +17,8 @@ attests the SBOM (cyclonedx) and the provenance (slsaprovenance1), and tags it l
 "stamped": false). The Go side is //tools/release/cmd/release.
 """
 
+load("//tools/runscript:runscript.bzl", "write_run_script")
+
 def _impl(ctx):
     tool = ctx.executable._release
     args = [tool.short_path, "--image", ctx.file.image.short_path, "--stamp", ctx.file.stamp.short_path]
@@ -33,23 +35,7 @@ def _impl(ctx):
     if ctx.attr.recursive:
         args.append("--recursive")
     args.append("--")
-    script = ctx.actions.declare_file(ctx.label.name + ".sh")
-    ctx.actions.write(
-        script,
-        """#!/usr/bin/env bash
-set -euo pipefail
-if [ -d "$0.runfiles/{ws}" ]; then
-  cd "$0.runfiles/{ws}"
-elif [ -n "${{RUNFILES_DIR:-}}" ]; then
-  cd "$RUNFILES_DIR/{ws}"
-fi
-exec {cmd} "$@"
-""".format(
-            ws = ctx.workspace_name,
-            cmd = " ".join(["'%s'" % a.replace("'", "'\\''") for a in args]),
-        ),
-        is_executable = True,
-    )
+    script = write_run_script(ctx, ctx.label.name + ".sh", args)
     runfiles = ctx.runfiles(files = files).merge(ctx.attr._release[DefaultInfo].default_runfiles)
     return [DefaultInfo(executable = script, runfiles = runfiles)]
 

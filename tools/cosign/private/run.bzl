@@ -1,5 +1,7 @@
 """What cosign_sign and cosign_attest share: the repository check and the run script."""
 
+load("//tools/runscript:runscript.bzl", "write_run_script")
+
 COSIGNRUN = attr.label(
     default = Label("//tools/cosign/cmd/cosignrun"),
     executable = True,
@@ -27,23 +29,7 @@ def cosign_script(ctx, verb, fixed_args, files):
     args = [tool.short_path, verb, ctx.file.image.short_path] + fixed_args
     if ctx.attr.repository:
         args.extend(["--repository", ctx.attr.repository])
-    script = ctx.actions.declare_file("cosign_{}_{}.sh".format(verb, ctx.label.name))
-    ctx.actions.write(
-        script,
-        """#!/usr/bin/env bash
-set -euo pipefail
-if [ -d "$0.runfiles/{ws}" ]; then
-  cd "$0.runfiles/{ws}"
-elif [ -n "${{RUNFILES_DIR:-}}" ]; then
-  cd "$RUNFILES_DIR/{ws}"
-fi
-exec {cmd} "$@"
-""".format(
-            ws = ctx.workspace_name,
-            cmd = " ".join(["'%s'" % a.replace("'", "'\\''") for a in args]),
-        ),
-        is_executable = True,
-    )
+    script = write_run_script(ctx, "cosign_{}_{}.sh".format(verb, ctx.label.name), args)
     runfiles = ctx.runfiles(files = [tool, ctx.file.image] + files)
     runfiles = runfiles.merge(ctx.attr._cosignrun[DefaultInfo].default_runfiles)
     return DefaultInfo(executable = script, runfiles = runfiles)

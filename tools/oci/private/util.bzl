@@ -1,6 +1,7 @@
 """Helpers shared by the rules in this directory."""
 
 load("//tools/oci/cmd/ocitool:run.bzl", _LayerDescriptorInfo = "LayerDescriptorInfo", _ocitool_attr = "ocitool_attr", _run_spec = "run_spec")
+load("//tools/runscript:runscript.bzl", "write_run_script")
 
 LayerDescriptorInfo = _LayerDescriptorInfo
 ocitool_attr = _ocitool_attr
@@ -27,24 +28,7 @@ def run_script(ctx, args, runfiles, extra_runfiles = []):
     Returns:
       DefaultInfo with the script as executable.
     """
-    script = ctx.actions.declare_file(ctx.label.name + ".sh")
-    quoted = " ".join(["'%s'" % a.replace("'", "'\\''") for a in args])
-
-    # `bazel run` starts in the runfiles of this repository; a test that runs the
-    # script has them under RUNFILES_DIR.
-    ctx.actions.write(
-        script,
-        """#!/usr/bin/env bash
-set -euo pipefail
-if [ -d "$0.runfiles/{ws}" ]; then
-  cd "$0.runfiles/{ws}"
-elif [ -n "${{RUNFILES_DIR:-}}" ]; then
-  cd "$RUNFILES_DIR/{ws}"
-fi
-exec {cmd} "$@"
-""".format(ws = ctx.workspace_name, cmd = quoted),
-        is_executable = True,
-    )
+    script = write_run_script(ctx, ctx.label.name + ".sh", args)
     return DefaultInfo(
         executable = script,
         runfiles = ctx.runfiles(files = runfiles).merge_all([ctx.attr._ocitool_run[DefaultInfo].default_runfiles] + extra_runfiles),
