@@ -13,33 +13,16 @@ import (
 	"github.com/cat-server/cat-server/tools/oci/ocilayout"
 )
 
-// runfile resolves an rlocation path passed in through the environment (see
-// BUILD.bazel); outside Bazel the test cannot run.
+// runfile is registrytest.Runfile for this package.
 func runfile(t *testing.T, env string) string {
 	t.Helper()
-	p := os.Getenv(env)
-	if p == "" {
-		t.Skipf("needs $%s from Bazel: run `tools/bazel test //image/registrytest`", env)
-	}
-	return filepath.Join(os.Getenv("TEST_SRCDIR"), p)
+	return Runfile(t, env, "//image/registrytest")
 }
 
-// layoutDir returns the OCI layout directory among the files of a target
-// (an oci_image or oci_image_index), whose rlocation paths are in $env.
+// layoutDir is registrytest.LayoutDir for this package.
 func layoutDir(t *testing.T, env string) string {
 	t.Helper()
-	paths := os.Getenv(env)
-	if paths == "" {
-		t.Skipf("needs $%s from Bazel: run `tools/bazel test //image/registrytest`", env)
-	}
-	for _, p := range strings.Fields(paths) {
-		p = filepath.Join(os.Getenv("TEST_SRCDIR"), p)
-		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
-			return p
-		}
-	}
-	t.Fatalf("no directory among $%s: %s", env, paths)
-	return ""
+	return LayoutDir(t, env, "//image/registrytest")
 }
 
 // The harness itself: TLS from the test CA, and nothing without a password.

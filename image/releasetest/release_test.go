@@ -27,33 +27,16 @@ import (
 	"github.com/cat-server/cat-server/image/registrytest"
 )
 
-// runfile resolves an rlocation path passed in through the environment (see
-// BUILD.bazel); outside Bazel the test cannot run.
+// runfile is registrytest.Runfile for this package.
 func runfile(t *testing.T, env string) string {
 	t.Helper()
-	p := os.Getenv(env)
-	if p == "" {
-		t.Skipf("needs $%s from Bazel: run `tools/bazel test //image/releasetest`", env)
-	}
-	return filepath.Join(os.Getenv("TEST_SRCDIR"), p)
+	return registrytest.Runfile(t, env, "//image/releasetest")
 }
 
-// layoutDir returns the directory among the files of a target whose
-// rlocation paths are in $env.
+// layoutDir is registrytest.LayoutDir for this package.
 func layoutDir(t *testing.T, env string) string {
 	t.Helper()
-	paths := os.Getenv(env)
-	if paths == "" {
-		t.Skipf("needs $%s from Bazel: run `tools/bazel test //image/releasetest`", env)
-	}
-	for _, p := range strings.Fields(paths) {
-		p = filepath.Join(os.Getenv("TEST_SRCDIR"), p)
-		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
-			return p
-		}
-	}
-	t.Fatalf("no directory among $%s: %s", env, paths)
-	return ""
+	return registrytest.LayoutDir(t, env, "//image/releasetest")
 }
 
 func readFile(t *testing.T, p string) string {

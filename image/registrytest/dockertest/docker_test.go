@@ -28,13 +28,10 @@ import (
 // dockerTimeout bounds each docker command.
 const dockerTimeout = 2 * time.Minute
 
+// runfile is registrytest.Runfile for this package.
 func runfile(t *testing.T, env string) string {
 	t.Helper()
-	p := os.Getenv(env)
-	if p == "" {
-		t.Skipf("needs $%s from Bazel: run `tools/bazel test //image/registrytest/dockertest`", env)
-	}
-	return filepath.Join(os.Getenv("TEST_SRCDIR"), p)
+	return registrytest.Runfile(t, env, "//image/registrytest/dockertest")
 }
 
 // docker runs the docker client with DOCKER_CONFIG=config and stdin, and
