@@ -54,13 +54,13 @@ func blobPath(dir string, h v1.Hash) string {
 
 // checkDigest refuses digests that are not sha256 of 64 lower-case hex
 // digits (the path of the blob is built from them).
-func checkDigest(dir, what string, h v1.Hash) error {
+func checkDigest(what string, h v1.Hash) error {
 	valid := h.Algorithm == "sha256" && len(h.Hex) == 64
 	for _, c := range h.Hex {
 		valid = valid && (c >= '0' && c <= '9' || c >= 'a' && c <= 'f')
 	}
 	if !valid {
-		return fmt.Errorf("reading OCI layout %s: the %s digest %q is not sha256:<64 hex digits>", dir, what, h.String())
+		return fmt.Errorf("the %s digest %q is not sha256:<64 hex digits>", what, h.String())
 	}
 	return nil
 }
@@ -68,8 +68,8 @@ func checkDigest(dir, what string, h v1.Hash) error {
 // readJSONBlob reads the blob of desc whole (at most limit bytes) and
 // checks it against the descriptor's size and digest.
 func readJSONBlob(dir, what string, desc v1.Descriptor, limit int64) ([]byte, error) {
-	if err := checkDigest(dir, what, desc.Digest); err != nil {
-		return nil, err
+	if err := checkDigest(what, desc.Digest); err != nil {
+		return nil, fmt.Errorf("reading OCI layout %s: %w", dir, err)
 	}
 	if desc.Size > limit {
 		return nil, fmt.Errorf("reading OCI layout %s: the %s %s is %d bytes, more than the %d-byte limit", dir, what, desc.Digest, desc.Size, limit)
@@ -87,12 +87,11 @@ func readJSONBlob(dir, what string, desc v1.Descriptor, limit int64) ([]byte, er
 	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
 		return nil, fmt.Errorf("reading OCI layout %s: the %s blob %s: %w", dir, what, desc.Digest, err)
 	}
-	if int64(n) != desc.Size {
-		more := ""
-		if int64(n) > desc.Size {
-			more = "more than "
-		}
-		return nil, fmt.Errorf("reading OCI layout %s: the %s blob %s is %s%d bytes, its descriptor says %d", dir, what, desc.Digest, more, n, desc.Size)
+	if int64(n) > desc.Size {
+		return nil, fmt.Errorf("reading OCI layout %s: the %s blob %s is more than %d bytes, its descriptor says %d", dir, what, desc.Digest, desc.Size, desc.Size)
+	}
+	if int64(n) < desc.Size {
+		return nil, fmt.Errorf("reading OCI layout %s: the %s blob %s is %d bytes, its descriptor says %d", dir, what, desc.Digest, n, desc.Size)
 	}
 	buf = buf[:n]
 	w := blobhash.New()
@@ -186,7 +185,7 @@ func verifyLayer(dir string, desc v1.Descriptor, diffID v1.Hash) error {
 	if !ok {
 		return fmt.Errorf("blob %s has media type %q, not an OCI or Docker layer type", desc.Digest, desc.MediaType)
 	}
-	if err := checkDigest(dir, "layer", desc.Digest); err != nil {
+	if err := checkDigest("layer", desc.Digest); err != nil {
 		return err
 	}
 	f, err := os.Open(blobPath(dir, desc.Digest))
@@ -199,21 +198,23 @@ func verifyLayer(dir string, desc v1.Descriptor, diffID v1.Hash) error {
 	// The descriptor's size plus one byte: a longer file is caught without
 	// reading all of it.
 	src := io.TeeReader(io.LimitReader(f, desc.Size+1), compressed)
-	if err := decompress(comp, src, uncompressed); err != nil {
-		return fmt.Errorf("blob %s (%s): %v", desc.Digest, desc.MediaType, err)
-	}
+	// A blob that does not match its digest is reported as such, even when
+	// the damage also breaks its compression.
+	decompressErr := decompress(comp, src, uncompressed)
 	if _, err := io.Copy(io.Discard, src); err != nil {
 		return fmt.Errorf("blob %s: %w", desc.Digest, err)
 	}
-	if compressed.Size() != desc.Size {
-		more := ""
-		if compressed.Size() > desc.Size {
-			more = "more than "
-		}
-		return fmt.Errorf("blob %s is %s%d bytes, its descriptor says %d", desc.Digest, more, compressed.Size(), desc.Size)
+	if compressed.Size() > desc.Size {
+		return fmt.Errorf("blob %s is more than %d bytes, its descriptor says %d", desc.Digest, desc.Size, desc.Size)
+	}
+	if compressed.Size() < desc.Size {
+		return fmt.Errorf("blob %s is %d bytes, its descriptor says %d", desc.Digest, compressed.Size(), desc.Size)
 	}
 	if got := compressed.Digest(); got != desc.Digest {
 		return fmt.Errorf("blob %s has digest %s: its content does not match its name", desc.Digest, got)
+	}
+	if decompressErr != nil {
+		return fmt.Errorf("blob %s (%s): %v", desc.Digest, desc.MediaType, decompressErr)
 	}
 	if got := uncompressed.Digest(); got != diffID {
 		return fmt.Errorf("blob %s uncompressed has digest %s, the config's diff_id says %s", desc.Digest, got, diffID)
