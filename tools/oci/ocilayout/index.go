@@ -15,7 +15,9 @@ type Artifact interface {
 }
 
 // ReadArtifact returns the one image or image index that the layout at dir
-// holds (index.json with exactly one descriptor), read as Read reads images.
+// holds (index.json with exactly one descriptor), read and verified as Read
+// reads images; an OCI artifact (e.g. an SBOM with a subject, for push) is
+// accepted too, its blobs checked against their digests and sizes.
 func ReadArtifact(dir string) (Artifact, error) {
 	desc, err := single(dir)
 	if err != nil {
@@ -23,7 +25,7 @@ func ReadArtifact(dir string) (Artifact, error) {
 	}
 	switch {
 	case desc.MediaType.IsImage():
-		return readImage(dir, desc)
+		return readImage(dir, desc, true)
 	case desc.MediaType.IsIndex():
 		return readIndex(dir, desc)
 	}
@@ -85,7 +87,7 @@ func (i *index) Image(h v1.Hash) (v1.Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	return readImage(i.dir, d)
+	return readImage(i.dir, d, false)
 }
 
 func (i *index) ImageIndex(h v1.Hash) (v1.ImageIndex, error) {

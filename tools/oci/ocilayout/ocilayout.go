@@ -41,11 +41,11 @@ func Read(dir string) (v1.Image, error) {
 	if !desc.MediaType.IsImage() {
 		return nil, fmt.Errorf("reading OCI layout %s: the manifest %s has media type %q, want an image manifest", dir, desc.Digest, desc.MediaType)
 	}
-	return readImage(dir, desc)
+	return readImage(dir, desc, false)
 }
 
-func readImage(dir string, desc v1.Descriptor) (v1.Image, error) {
-	img, err := verifiedImage(dir, desc)
+func readImage(dir string, desc v1.Descriptor, artifacts bool) (v1.Image, error) {
+	img, err := verifiedImage(dir, desc, artifacts)
 	if err != nil {
 		return nil, err
 	}

@@ -138,7 +138,11 @@ func parseIndex(raw []byte) (*v1.IndexManifest, error) {
 // verifiedImage reads and checks the image that desc points at: the
 // manifest and config against their descriptors and media types, then every
 // layer streamed through its digest, size and diff_id.
-func verifiedImage(dir string, desc v1.Descriptor) (*image, error) {
+//
+// With artifacts set (push), an OCI artifact manifest (an artifactType or
+// the empty config, e.g. an SBOM with a subject) is read too: its blobs are
+// checked against their digests and sizes, and have no diff_ids.
+func verifiedImage(dir string, desc v1.Descriptor, artifacts bool) (*image, error) {
 	if !manifestTypes[desc.MediaType] {
 		return nil, fmt.Errorf("reading OCI layout %s: the manifest %s has media type %q, want an OCI or Docker image manifest", dir, desc.Digest, desc.MediaType)
 	}
@@ -146,7 +150,7 @@ func verifiedImage(dir string, desc v1.Descriptor) (*image, error) {
 	if err != nil {
 		return nil, err
 	}
-	var m v1.Manifest
+	var m artifactManifest
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return nil, fmt.Errorf("reading OCI layout %s: the manifest %s is not a JSON image manifest: %v", dir, desc.Digest, err)
 	}
@@ -155,6 +159,9 @@ func verifiedImage(dir string, desc v1.Descriptor) (*image, error) {
 	}
 	if len(m.Layers) > MaxDescriptors {
 		return nil, fmt.Errorf("reading OCI layout %s: the manifest %s lists %d layers, more than the limit of %d", dir, desc.Digest, len(m.Layers), MaxDescriptors)
+	}
+	if artifacts && (m.ArtifactType != "" || m.Config.MediaType == ociEmpty) {
+		return verifiedArtifact(dir, desc, raw, &m)
 	}
 	if !configTypes[m.Config.MediaType] {
 		return nil, fmt.Errorf("reading OCI layout %s: the config %s has media type %q, want an OCI or Docker image config", dir, m.Config.Digest, m.Config.MediaType)
@@ -175,7 +182,52 @@ func verifiedImage(dir string, desc v1.Descriptor) (*image, error) {
 			return nil, fmt.Errorf("reading OCI layout %s: layer %d of %d: %w", dir, i+1, len(m.Layers), err)
 		}
 	}
-	return &image{dir: dir, mediaType: desc.MediaType, rawManifest: raw, manifest: &m, rawConfig: rawConfig}, nil
+	return &image{dir: dir, mediaType: desc.MediaType, rawManifest: raw, manifest: &m.Manifest, rawConfig: rawConfig}, nil
+}
+
+// ociEmpty is the media type of the empty config of OCI artifacts.
+const ociEmpty types.MediaType = "application/vnd.oci.empty.v1+json"
+
+// artifactManifest is an image manifest with OCI 1.1's artifactType.
+type artifactManifest struct {
+	v1.Manifest
+	ArtifactType string `json:"artifactType,omitempty"`
+}
+
+func verifiedArtifact(dir string, desc v1.Descriptor, raw []byte, m *artifactManifest) (*image, error) {
+	rawConfig, err := readJSONBlob(dir, "config", m.Config, MaxConfigBytes)
+	if err != nil {
+		return nil, err
+	}
+	for i, l := range m.Layers {
+		if err := verifyBlob(dir, l); err != nil {
+			return nil, fmt.Errorf("reading OCI layout %s: blob %d of %d: %w", dir, i+1, len(m.Layers), err)
+		}
+	}
+	return &image{dir: dir, mediaType: desc.MediaType, rawManifest: raw, manifest: &m.Manifest, rawConfig: rawConfig}, nil
+}
+
+// verifyBlob streams a blob through its digest and size.
+func verifyBlob(dir string, desc v1.Descriptor) error {
+	if err := checkDigest("blob", desc.Digest); err != nil {
+		return err
+	}
+	f, err := os.Open(blobPath(dir, desc.Digest))
+	if err != nil {
+		return fmt.Errorf("blob %s: %w", desc.Digest, err)
+	}
+	defer f.Close()
+	w := blobhash.New()
+	if _, err := io.Copy(w, io.LimitReader(f, desc.Size+1)); err != nil {
+		return fmt.Errorf("blob %s: %w", desc.Digest, err)
+	}
+	if w.Size() != desc.Size {
+		return fmt.Errorf("blob %s is %d bytes, its descriptor says %d", desc.Digest, w.Size(), desc.Size)
+	}
+	if got := w.Digest(); got != desc.Digest {
+		return fmt.Errorf("blob %s has digest %s: its content does not match its name", desc.Digest, got)
+	}
+	return nil
 }
 
 // verifyLayer streams the layer blob through its digest and size, and its

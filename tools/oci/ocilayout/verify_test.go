@@ -319,3 +319,31 @@ func TestReadRefusesHostileLayouts(t *testing.T) {
 		})
 	}
 }
+
+// TestReadArtifactVerifiesArtifacts: an OCI artifact (an SBOM with the empty
+// config) is read for push, but only with its blobs intact; Read, which
+// derives images from layouts, refuses it.
+func TestReadArtifactVerifiesArtifacts(t *testing.T) {
+	l := goodLayout(t)
+	l.Layers = [][]byte{[]byte(`{"bomFormat":"CycloneDX"}`)}
+	l.LayerTypes = []types.MediaType{"application/vnd.cyclonedx+json"}
+	l.ConfigType = ociEmpty
+	dir, desc, m := l.write(t)
+	a, err := ReadArtifact(dir)
+	if err != nil {
+		t.Fatalf("ReadArtifact: %v", err)
+	}
+	if d, _ := a.Digest(); d != desc.Digest {
+		t.Errorf("digest %s, want %s", d, desc.Digest)
+	}
+	if _, err := Read(dir); err == nil || !strings.Contains(err.Error(), `has media type "application/vnd.oci.empty.v1+json", want an OCI or Docker image config`) {
+		t.Errorf("Read of an artifact: %v", err)
+	}
+	p := blobFile(dir, m.Layers[0].Digest)
+	b := []byte(`{"bomFormat":"CycloneDY"}`)
+	os.WriteFile(p, b, 0o644)
+	want := fmt.Sprintf("reading OCI layout %s: blob 1 of 1: blob %s has digest %s: its content does not match its name", dir, m.Layers[0].Digest, hashOf(b))
+	if _, err := ReadArtifact(dir); fmt.Sprint(err) != want {
+		t.Errorf("tampered artifact: error %v\nwant %s", err, want)
+	}
+}
