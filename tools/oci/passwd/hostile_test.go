@@ -131,6 +131,8 @@ func TestBuildRefusesHostileBases(t *testing.T) {
 			"the base image's /etc/group line 1: has 3 fields, want 4 (name:password:gid:members)"},
 		{"a name twice", [][]tarEntry{{reg("etc/passwd", rootLine+"app:x:1000:1000::/home/app:/sbin/nologin\napp:x:0:0::/:/bin/sh\n")}}, app,
 			`the base image's /etc/passwd line 3: "app" is already on line 2`},
+		{"the name as a NIS compat entry", [][]tarEntry{{reg("etc/passwd", rootLine+"+app::::::\n")}}, app,
+			`--define user=app: "app" is already named in the base image's /etc/passwd line 2 (+app::::::), a NIS compat entry; choose another user name`},
 		{"passwd over the cap", [][]tarEntry{{reg("etc/passwd", strings.Repeat("#", MaxDBBytes+1))}}, app,
 			"the base image's /etc/passwd is 4194305 bytes (LAYER), more than the 4194304-byte limit"},
 	} {

@@ -210,6 +210,14 @@ func Merge(basePasswd, baseGroup []byte, u User) (passwd, group []byte, err erro
 	if err != nil {
 		return nil, nil, err
 	}
+	for _, f := range []struct {
+		file string
+		data []byte
+	}{{"/etc/passwd", basePasswd}, {"/etc/group", baseGroup}} {
+		if n, line := nisLine(f.data, u.Name); n > 0 {
+			return nil, nil, u.NameValue.errorf("%q is already named in the base image's %s line %d (%s), a NIS compat entry; choose another user name", u.Name, f.file, n, line)
+		}
+	}
 	addPasswd := true
 	for _, e := range users {
 		if e.name != u.Name {
@@ -246,6 +254,21 @@ func Merge(basePasswd, baseGroup []byte, u User) (passwd, group []byte, err erro
 	passwd = appendLine(basePasswd, addPasswd, fmt.Sprintf("%s:x:%d:%d::/home/%s:/sbin/nologin", u.Name, u.UID, u.GID, u.Name))
 	group = appendLine(baseGroup, addGroup, fmt.Sprintf("%s:x:%d:", u.Name, u.GID))
 	return passwd, group, nil
+}
+
+// nisLine returns the number and text of the first NIS compat line (+name,
+// -name) of data that names name, or 0.
+func nisLine(data []byte, name string) (int, string) {
+	for i, line := range strings.Split(string(data), "\n") {
+		if !strings.HasPrefix(line, "+") && !strings.HasPrefix(line, "-") {
+			continue
+		}
+		n, _, _ := strings.Cut(line[1:], ":")
+		if n == name {
+			return i + 1, line
+		}
+	}
+	return 0, ""
 }
 
 func gidField(e dbEntry) string { return strconv.Itoa(e.gid) }
