@@ -1,5 +1,6 @@
 # container-structure-test, schema 2.0.0. $(USER), $(UID) and $(GID) are filled in by
-# //image:structure_test_config from the same --define flags that built the image.
+# //image:structure_test_config from the same --define flags that built the image;
+# $(USER_RE) is $(USER) escaped for a regular expression (useradd accepts names like app$).
 schemaVersion: 2.0.0
 
 metadataTest:
@@ -51,9 +52,9 @@ fileContentTests:
     expectedContents:
       - '(?m)^root:x:0:0:'
       - '(?m)^nobody:x:65534:'
-      - '(?m)^$(USER):x:$(UID):$(GID):'
+      - '(?m)^$(USER_RE):x:$(UID):$(GID):'
   - name: group holds the configured group
     path: /etc/group
     expectedContents:
       - '(?m)^root:x:0:'
-      - '(?m)^$(USER):x:$(GID):'
+      - '(?m)^$(USER_RE):x:$(GID):'

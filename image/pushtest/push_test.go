@@ -3,6 +3,7 @@
 package pushtest
 
 import (
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -137,13 +138,65 @@ func TestPushIndex(t *testing.T) {
 		}
 		got = append(got, desc.Platform.String()+" user="+cfg.Config.User)
 	}
-	if diff := cmp.Diff([]string{"linux/amd64 user=1000:1000", "linux/arm64 user=1000:1000"}, got); diff != "" {
+	user := builtUser(t)
+	if diff := cmp.Diff([]string{"linux/amd64 user=" + user, "linux/arm64 user=" + user}, got); diff != "" {
 		t.Errorf("index entries (-want +got):\n%s", diff)
 	}
 	for _, tag := range []string{"latest", "multi"} {
 		if _, err := remote.Head(mustParse(t, repo+":"+tag)); err != nil {
 			t.Errorf("tag %s: %v", tag, err)
 		}
+	}
+}
+
+// builtUser returns "UID:GID" as //image was built (the --define values or their
+// defaults), read from //image:passwd's build_args output ("uid=1100 (--define)").
+func builtUser(t *testing.T) string {
+	t.Helper()
+	f := os.Getenv("BUILD_ARGS_FILE")
+	if f == "" {
+		t.Fatal("BUILD_ARGS_FILE is not set: run `tools/bazel test //image/pushtest`")
+	}
+	b, err := os.ReadFile(filepath.Join(os.Getenv("TEST_SRCDIR"), f))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals, err := parseBuildArgs(string(b))
+	if err != nil {
+		t.Fatalf("%s: %v", f, err)
+	}
+	return vals["uid"] + ":" + vals["gid"]
+}
+
+// parseBuildArgs parses lines "key=value (source)" and requires uid and gid.
+func parseBuildArgs(s string) (map[string]string, error) {
+	vals := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(s), "\n") {
+		k, v, ok := strings.Cut(line, "=")
+		i := strings.LastIndex(v, " (")
+		if !ok || i < 0 {
+			return nil, fmt.Errorf("line %q is not \"key=value (source)\"", line)
+		}
+		vals[k] = v[:i]
+	}
+	for _, k := range []string{"uid", "gid"} {
+		if vals[k] == "" {
+			return nil, fmt.Errorf("no %s= line", k)
+		}
+	}
+	return vals, nil
+}
+
+func TestParseBuildArgs(t *testing.T) {
+	got, err := parseBuildArgs("user=ci_user (--define)\nuid=1100 (--define)\ngid=1000 (default)\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]string{"user": "ci_user", "uid": "1100", "gid": "1000"}, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if _, err := parseBuildArgs("user=app (default)\n"); err == nil {
+		t.Error("no uid/gid lines: no error")
 	}
 }
 

@@ -146,7 +146,7 @@ func TestFactsFilesLoad(t *testing.T) {
 }
 
 // templateVars are what //image:structure_test_config fills in from the default --defines.
-var templateVars = strings.NewReplacer("$(USER)", "app", "$(UID)", "1000", "$(GID)", "1000")
+var templateVars = strings.NewReplacer("$(USER_RE)", "app", "$(USER)", "app", "$(UID)", "1000", "$(GID)", "1000")
 
 // TestSharedYAML runs every structure-test file in image/ through our runner's parser
 // and through upstream's recorded schema rules: a file either of them rejects fails.

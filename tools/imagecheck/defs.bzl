@@ -47,10 +47,17 @@ image_checks_test = rule(
     },
 )
 
+_REGEX_SPECIAL = "\\.+*?()|[]{}^$"
+
+def _regex_quote(s):
+    """s with every RE2 metacharacter backslash-escaped (Go's regexp.QuoteMeta)."""
+    return "".join(["\\" + c if c in _REGEX_SPECIAL else c for c in s.elems()])
+
 def _structure_test_config_impl(ctx):
     substitutions = {}
     for key, value in ctx.var.items():
         substitutions["$(%s)" % key] = value
+        substitutions["$(%s_RE)" % key] = _regex_quote(value)
     out = ctx.actions.declare_file(ctx.attr.out or ctx.label.name + ".yaml")
     ctx.actions.expand_template(template = ctx.file.template, output = out, substitutions = substitutions)
     return [DefaultInfo(files = depset([out]))]
@@ -58,6 +65,9 @@ def _structure_test_config_impl(ctx):
 structure_test_config = rule(
     implementation = _structure_test_config_impl,
     doc = """Expands make variables such as $(UID) in a structure-test template.
+
+$(VAR_RE) is the value of $(VAR) with regular-expression metacharacters escaped, for
+use inside expectedContents and other regex fields (a user name such as `app$`).
 
 The variables come from `toolchains` (e.g. a passwd_layer) and --define, so expected
 values follow the build's own flags instead of being written twice.""",

@@ -73,7 +73,16 @@ def _write_nl_seperated_file(name, kind, elems, forwarded_kwargs):
     )
     return label
 
+def _check_lines(name, kind, elems):
+    """Fails when an element would be dropped or split by a one-per-line file."""
+    for elem in elems:
+        if elem.strip() == "" or "\n" in elem or "\r" in elem:
+            fail("%s: %s: %r: an entry must be non-empty and on one line" % (name, kind, elem))
+
 def _write_dict(name, kind, values, forwarded_kwargs):
+    for key, value in values.items():
+        if "\n" in key or "\n" in value:
+            fail("%s: %s: %r=%r: a key or value must not hold a newline (the %s file has one KEY=VALUE per line)" % (name, kind, key, value, kind))
     label = "{}_write_{}".format(name, kind)
     write_file(
         name = label,
@@ -197,6 +206,7 @@ def oci_push(name, remote_tags = None, **kwargs):
     """
     internal_kwargs = _internal(_common(kwargs))
     if types.is_list(remote_tags):
+        _check_lines(name, "remote_tags", remote_tags)
         tags_label = "{}_write_tags".format(name)
         write_file(
             name = tags_label,
@@ -221,6 +231,7 @@ def oci_load(name, repo_tags = None, **kwargs):
     """
     internal_kwargs = _internal(_common(kwargs))
     if types.is_list(repo_tags):
+        _check_lines(name, "repo_tags", repo_tags)
         tags_label = "{}_write_tags".format(name)
         write_file(
             name = tags_label,

@@ -45,6 +45,17 @@ func (e *Entry) IsSymlink() bool { return e.Header.Typeflag == tar.TypeSymlink }
 // "drwxrwxrwt").
 func (e *Entry) Mode() string { return LsMode(e.Header) }
 
+// Caps on what an image (untrusted input) may make FS hold: the index keeps
+// one Entry (its tar header, a few hundred bytes) per path, so at most
+// MaxEntries of them across all layers; ReadFile returns at most MaxFileBytes.
+// Memory therefore stays within about MaxEntries*1 KiB + MaxFileBytes (under
+// 600 MiB) on any image; the layout reader's own bound comes on top
+// (ocilayout). Variables so that tests can lower them.
+var (
+	MaxEntries   = 250_000
+	MaxFileBytes = int64(256 << 20)
+)
+
 // FS is the merged filesystem of an image.
 type FS struct {
 	entries map[string]*Entry
@@ -60,9 +71,13 @@ func New(img v1.Image) (*FS, error) {
 	f := &FS{entries: map[string]*Entry{}, layers: layers}
 	hidden := map[string]bool{} // whited out by an upper layer, with descendants
 	opaque := map[string]bool{} // descendants from lower layers hidden
+	count := 0
 	for li := len(layers) - 1; li >= 0; li-- {
 		layerHidden, layerOpaque := map[string]bool{}, map[string]bool{}
 		err := eachEntry(layers[li], func(ordinal int, h *tar.Header, _ io.Reader) (bool, error) {
+			if count++; count > MaxEntries {
+				return false, fmt.Errorf("the image has more than %d files (tar entries); refusing to index more", MaxEntries)
+			}
 			p := Clean(h.Name)
 			dir, base := path.Split(p)
 			switch {
@@ -234,13 +249,16 @@ func (f *FS) ReadFile(p string) ([]byte, error) {
 	if e.Header.Typeflag != tar.TypeReg && e.Header.Typeflag != tar.TypeRegA {
 		return nil, fmt.Errorf("%s is not a regular file (%s)", p, e.Mode())
 	}
+	if e.Header.Size > MaxFileBytes {
+		return nil, fmt.Errorf("%s is %d bytes, more than the %d-byte limit for reading a file of an image", p, e.Header.Size, MaxFileBytes)
+	}
 	var content []byte
 	found := false
 	err = eachEntry(f.layers[e.Layer], func(ordinal int, _ *tar.Header, r io.Reader) (bool, error) {
 		if ordinal != e.ordinal {
 			return true, nil
 		}
-		b, err := io.ReadAll(r)
+		b, err := io.ReadAll(io.LimitReader(r, MaxFileBytes))
 		content, found = b, true
 		return false, err
 	})

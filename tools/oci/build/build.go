@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -118,9 +119,38 @@ func Build(spec Spec) (v1.Hash, error) {
 // image (bench/README.md: the image step of a code edit).
 func check(img v1.Image) error {
 	if err := validate.Image(img, validate.Fast); err != nil {
-		return fmt.Errorf("the assembled image is invalid: %w", err)
+		return fmt.Errorf("the assembled image is invalid: %s", OneLine(err))
 	}
 	return nil
+}
+
+var diffField = regexp.MustCompile(`^[\s\x{a0}]*[-+][\s\x{a0}]*(\w+):`) // go-cmp mixes in non-breaking spaces
+
+// OneLine is err's message as one sentence: validate's go-cmp diffs
+// ("mismatched config content: (-ParseConfigFile(...) +ConfigFile()) ...")
+// are cut to their first line, followed by the names of the fields that
+// differ.
+func OneLine(err error) string {
+	msg := err.Error()
+	first, rest, multi := strings.Cut(msg, "\n")
+	if !multi {
+		return msg
+	}
+	if i := strings.Index(first, ": (-"); i >= 0 {
+		first = first[:i]
+	}
+	var fields []string
+	seen := map[string]bool{}
+	for _, l := range strings.Split(rest, "\n") {
+		if m := diffField.FindStringSubmatch(l); m != nil && !seen[m[1]] {
+			seen[m[1]] = true
+			fields = append(fields, m[1])
+		}
+	}
+	if len(fields) == 0 {
+		return first
+	}
+	return fmt.Sprintf("%s (fields that differ between the in-memory and the serialised form: %s)", first, strings.Join(fields, ", "))
 }
 
 // Image assembles the image spec describes, without writing anything.

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/validate"
 
+	"github.com/cat-server/cat-server/tools/oci/build"
 	"github.com/cat-server/cat-server/tools/oci/ocilayout"
 	"github.com/cat-server/cat-server/tools/oci/rawconfig"
 )
@@ -62,7 +63,7 @@ func Edit(spec Spec) (v1.Hash, error) {
 		return v1.Hash{}, err
 	}
 	if err := validate.Image(img, validate.Fast); err != nil {
-		return v1.Hash{}, fmt.Errorf("the edited image is invalid: %w", err)
+		return v1.Hash{}, fmt.Errorf("the edited image is invalid: %s", build.OneLine(err))
 	}
 	digest, err := img.Digest()
 	if err != nil {

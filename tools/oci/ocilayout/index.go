@@ -1,12 +1,7 @@
 package ocilayout
 
 import (
-	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -20,7 +15,9 @@ type Artifact interface {
 }
 
 // ReadArtifact returns the one image or image index that the layout at dir
-// holds (index.json with exactly one descriptor), read as Read reads images.
+// holds (index.json with exactly one descriptor), read and verified as Read
+// reads images; an OCI artifact (e.g. an SBOM with a subject, for push) is
+// accepted too, its blobs checked against their digests and sizes.
 func ReadArtifact(dir string) (Artifact, error) {
 	desc, err := single(dir)
 	if err != nil {
@@ -28,7 +25,7 @@ func ReadArtifact(dir string) (Artifact, error) {
 	}
 	switch {
 	case desc.MediaType.IsImage():
-		return readImage(dir, desc)
+		return readImage(dir, desc, true)
 	case desc.MediaType.IsIndex():
 		return readIndex(dir, desc)
 	}
@@ -36,13 +33,9 @@ func ReadArtifact(dir string) (Artifact, error) {
 }
 
 func single(dir string) (v1.Descriptor, error) {
-	raw, err := os.ReadFile(filepath.Join(dir, "index.json"))
+	idx, err := readIndexJSON(dir)
 	if err != nil {
-		return v1.Descriptor{}, fmt.Errorf("reading OCI layout %s: index.json: %w", dir, err)
-	}
-	idx, err := v1.ParseIndexManifest(bytes.NewReader(raw))
-	if err != nil {
-		return v1.Descriptor{}, fmt.Errorf("reading OCI layout %s: index.json: %w", dir, err)
+		return v1.Descriptor{}, err
 	}
 	if len(idx.Manifests) != 1 {
 		return v1.Descriptor{}, fmt.Errorf("reading OCI layout %s: index.json holds %d manifests, want exactly 1", dir, len(idx.Manifests))
@@ -59,15 +52,14 @@ type index struct {
 }
 
 func readIndex(dir string, desc v1.Descriptor) (*index, error) {
-	raw, err := os.ReadFile(filepath.Join(dir, "blobs", desc.Digest.Algorithm, desc.Digest.Hex))
+	if !indexTypes[desc.MediaType] {
+		return nil, fmt.Errorf("reading OCI layout %s: the index %s has media type %q, want an OCI image index or a Docker manifest list", dir, desc.Digest, desc.MediaType)
+	}
+	raw, err := readJSONBlob(dir, "index", desc, MaxIndexJSONBytes)
 	if err != nil {
-		return nil, fmt.Errorf("reading OCI layout %s: index %s: %w", dir, desc.Digest, err)
+		return nil, err
 	}
-	sum := sha256.Sum256(raw)
-	if desc.Digest.Algorithm != "sha256" || hex.EncodeToString(sum[:]) != desc.Digest.Hex {
-		return nil, fmt.Errorf("reading OCI layout %s: index blob does not match its digest %s", dir, desc.Digest)
-	}
-	m, err := v1.ParseIndexManifest(bytes.NewReader(raw))
+	m, err := parseIndex(raw)
 	if err != nil {
 		return nil, fmt.Errorf("reading OCI layout %s: index %s: %w", dir, desc.Digest, err)
 	}
@@ -95,7 +87,7 @@ func (i *index) Image(h v1.Hash) (v1.Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	return readImage(i.dir, d)
+	return readImage(i.dir, d, false)
 }
 
 func (i *index) ImageIndex(h v1.Hash) (v1.ImageIndex, error) {

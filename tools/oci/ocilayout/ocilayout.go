@@ -4,7 +4,6 @@
 package ocilayout
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -23,38 +22,32 @@ import (
 // does not hold exactly one manifest is an error, as is a missing or
 // malformed index.json.
 //
+// The layout is untrusted input and is verified before anything is derived
+// from it: the manifest, config and every layer against their descriptors'
+// digests and sizes, the layers' uncompressed digests against the config's
+// diff_ids, and every media type against the OCI and Docker image types.
+// Layers are streamed; JSON documents are read whole within the caps of
+// verify.go. A mismatch is an error naming the layout, the blob and what
+// differed.
+//
 // Blobs may be symbolic links: Bazel's sandbox presents the files of an input
 // directory that way, and go-containerregistry's layout package refuses them,
-// so the layout is read here with plain file opens. Blob contents are not
-// verified against their digests; callers that take layouts from outside the
-// build verify them (pkg/v1/validate).
+// so the layout is read here with plain file opens.
 func Read(dir string) (v1.Image, error) {
-	raw, err := os.ReadFile(filepath.Join(dir, "index.json"))
+	desc, err := single(dir)
 	if err != nil {
-		return nil, fmt.Errorf("reading OCI layout %s: index.json: %w", dir, err)
+		return nil, err
 	}
-	idx, err := v1.ParseIndexManifest(bytes.NewReader(raw))
-	if err != nil {
-		return nil, fmt.Errorf("reading OCI layout %s: index.json: %w", dir, err)
-	}
-	if len(idx.Manifests) != 1 {
-		return nil, fmt.Errorf("reading OCI layout %s: index.json holds %d manifests, want exactly 1", dir, len(idx.Manifests))
-	}
-	desc := idx.Manifests[0]
 	if !desc.MediaType.IsImage() {
 		return nil, fmt.Errorf("reading OCI layout %s: the manifest %s has media type %q, want an image manifest", dir, desc.Digest, desc.MediaType)
 	}
-	return readImage(dir, desc)
+	return readImage(dir, desc, false)
 }
 
-func readImage(dir string, desc v1.Descriptor) (v1.Image, error) {
-	img := &image{dir: dir, mediaType: desc.MediaType}
-	var err error
-	if img.rawManifest, err = img.blob(desc.Digest); err != nil {
-		return nil, fmt.Errorf("reading OCI layout %s: manifest: %w", dir, err)
-	}
-	if img.manifest, err = v1.ParseManifest(bytes.NewReader(img.rawManifest)); err != nil {
-		return nil, fmt.Errorf("reading OCI layout %s: manifest %s: %w", dir, desc.Digest, err)
+func readImage(dir string, desc v1.Descriptor, artifacts bool) (v1.Image, error) {
+	img, err := verifiedImage(dir, desc, artifacts)
+	if err != nil {
+		return nil, err
 	}
 	out, err := partial.CompressedToImage(img)
 	if err != nil {
@@ -63,29 +56,21 @@ func readImage(dir string, desc v1.Descriptor) (v1.Image, error) {
 	return out, nil
 }
 
-// image is the compressed view of a layout's image that partial completes.
+// image is the compressed view of a layout's verified image that partial
+// completes.
 type image struct {
 	dir         string
 	mediaType   types.MediaType
 	rawManifest []byte
 	manifest    *v1.Manifest
+	rawConfig   []byte
 }
 
-func (i *image) path(h v1.Hash) string {
-	return filepath.Join(i.dir, "blobs", h.Algorithm, h.Hex)
-}
-
-func (i *image) blob(h v1.Hash) ([]byte, error) {
-	b, err := os.ReadFile(i.path(h))
-	if err != nil {
-		return nil, fmt.Errorf("blob %s: %w", h, err)
-	}
-	return b, nil
-}
+func (i *image) path(h v1.Hash) string { return blobPath(i.dir, h) }
 
 func (i *image) MediaType() (types.MediaType, error) { return i.mediaType, nil }
 func (i *image) RawManifest() ([]byte, error)        { return i.rawManifest, nil }
-func (i *image) RawConfigFile() ([]byte, error)      { return i.blob(i.manifest.Config.Digest) }
+func (i *image) RawConfigFile() ([]byte, error)      { return i.rawConfig, nil }
 
 func (i *image) LayerByDigest(h v1.Hash) (partial.CompressedLayer, error) {
 	for _, d := range i.manifest.Layers {
@@ -93,10 +78,7 @@ func (i *image) LayerByDigest(h v1.Hash) (partial.CompressedLayer, error) {
 			return &layer{img: i, desc: d}, nil
 		}
 	}
-	if i.manifest.Config.Digest == h {
-		return &layer{img: i, desc: i.manifest.Config}, nil
-	}
-	return nil, fmt.Errorf("blob %s is not in the manifest of OCI layout %s", h, i.dir)
+	return nil, fmt.Errorf("blob %s is not a layer in the manifest of OCI layout %s", h, i.dir)
 }
 
 // layer is one compressed blob of the layout.

@@ -16,7 +16,6 @@ import (
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
 	"github.com/cat-server/cat-server/tools/oci/atomicfile"
 	"github.com/cat-server/cat-server/tools/oci/layer"
@@ -122,34 +121,79 @@ func NewUser(name, uid, gid Value) (User, error) {
 
 // dbEntry is a parsed line of /etc/passwd or /etc/group.
 type dbEntry struct {
-	line string
-	name string
-	id   int // uid (passwd) or gid (group)
-	gid  int // passwd only: the primary gid, -1 if unparsable
+	line   string
+	lineNo int
+	name   string
+	id     int // uid (passwd) or gid (group)
+	gid    int // passwd only: the primary gid
 }
 
-// parseDB parses the lines of a passwd or group file; lines that are not
-// entries (blank, comments, NIS +/- lines, malformed) are skipped.
-func parseDB(data []byte, passwd bool) []dbEntry {
+// ParseDB parses a passwd (passwd = true) or group file named file (for
+// messages). Blank lines, comments (#) and NIS compat lines (+ or -) are
+// kept but are not entries, as glibc reads them. Any other line must be an
+// entry of the right number of fields (7 for passwd, 4 for group) with a
+// non-empty name and a decimal id in 0..4294967294, without NUL bytes or
+// carriage returns (CRLF line endings); a name may appear once. Anything
+// else is an error naming the file and the line number.
+func ParseDB(file string, data []byte, passwd bool) ([]dbEntry, error) {
+	want, shape, idName := 4, "name:password:gid:members", "gid"
+	if passwd {
+		want, shape, idName = 7, "name:password:uid:gid:gecos:home:shell", "uid"
+	}
 	var out []dbEntry
-	for _, line := range strings.Split(string(data), "\n") {
+	seen := map[string]int{}
+	lines := strings.Split(string(data), "\n")
+	if len(lines) > 0 && lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	for i, line := range lines {
+		n := i + 1
+		errorf := func(format string, args ...any) error {
+			return fmt.Errorf("%s line %d: %s", file, n, fmt.Sprintf(format, args...))
+		}
+		switch {
+		case strings.ContainsRune(line, 0):
+			return nil, errorf("holds a NUL byte")
+		case strings.ContainsRune(line, '\r'):
+			return nil, errorf("holds a carriage return (CRLF line endings are not read by the C library)")
+		case strings.TrimSpace(line) == "", strings.HasPrefix(line, "#"), strings.HasPrefix(line, "+"), strings.HasPrefix(line, "-"):
+			continue
+		}
 		f := strings.Split(line, ":")
-		if len(f) < 3 || f[0] == "" || strings.HasPrefix(f[0], "#") || strings.HasPrefix(f[0], "+") || strings.HasPrefix(f[0], "-") {
-			continue
+		if len(f) != want {
+			return nil, errorf("has %d fields, want %d (%s)", len(f), want, shape)
 		}
-		id, err := strconv.Atoi(f[2])
+		if f[0] == "" {
+			return nil, errorf("has an empty name")
+		}
+		id, err := parseDBID(f[2])
 		if err != nil {
-			continue
+			return nil, errorf("%s %q is not a decimal number in 0..4294967294", idName, f[2])
 		}
-		e := dbEntry{line: line, name: f[0], id: id, gid: -1}
-		if passwd && len(f) > 3 {
-			if g, err := strconv.Atoi(f[3]); err == nil {
-				e.gid = g
+		e := dbEntry{line: line, lineNo: n, name: f[0], id: id, gid: -1}
+		if passwd {
+			if e.gid, err = parseDBID(f[3]); err != nil {
+				return nil, errorf("gid %q is not a decimal number in 0..4294967294", f[3])
 			}
 		}
+		if prev, ok := seen[e.name]; ok {
+			return nil, errorf("%q is already on line %d", e.name, prev)
+		}
+		seen[e.name] = n
 		out = append(out, e)
 	}
-	return out
+	return out, nil
+}
+
+func parseDBID(s string) (int, error) {
+	if s == "" || s[0] == '+' {
+		return 0, errors.New("not a number")
+	}
+	n, err := strconv.ParseUint(s, 10, 32)
+	if err != nil || n == 1<<32-1 {
+		return 0, errors.New("not a number")
+	}
+	return int(n), nil
 }
 
 // Merge returns the base's /etc/passwd and /etc/group with the user's
@@ -158,8 +202,24 @@ func parseDB(data []byte, passwd bool) []dbEntry {
 // identical in name and id is reused instead of duplicated; clashes are
 // errors naming the setting and the base entry.
 func Merge(basePasswd, baseGroup []byte, u User) (passwd, group []byte, err error) {
+	users, err := ParseDB("the base image's /etc/passwd", basePasswd, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	groups, err := ParseDB("the base image's /etc/group", baseGroup, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, f := range []struct {
+		file string
+		data []byte
+	}{{"/etc/passwd", basePasswd}, {"/etc/group", baseGroup}} {
+		if n, line := nisLine(f.data, u.Name); n > 0 {
+			return nil, nil, u.NameValue.errorf("%q is already named in the base image's %s line %d (%s), a NIS compat entry; choose another user name", u.Name, f.file, n, line)
+		}
+	}
 	addPasswd := true
-	for _, e := range parseDB(basePasswd, true) {
+	for _, e := range users {
 		if e.name != u.Name {
 			continue
 		}
@@ -171,13 +231,13 @@ func Merge(basePasswd, baseGroup []byte, u User) (passwd, group []byte, err erro
 		}
 		addPasswd = false
 	}
-	for _, e := range parseDB(basePasswd, true) {
+	for _, e := range users {
 		if e.id == u.UID && e.name != u.Name {
 			return nil, nil, u.UIDValue.errorf("uid %d is already user %q in the base image's /etc/passwd; choose another uid", u.UID, e.name)
 		}
 	}
 	addGroup := true
-	for _, e := range parseDB(baseGroup, false) {
+	for _, e := range groups {
 		if e.name != u.Name {
 			continue
 		}
@@ -186,7 +246,7 @@ func Merge(basePasswd, baseGroup []byte, u User) (passwd, group []byte, err erro
 		}
 		addGroup = false
 	}
-	for _, e := range parseDB(baseGroup, false) {
+	for _, e := range groups {
 		if e.id == u.GID && e.name != u.Name {
 			return nil, nil, u.GIDValue.errorf("gid %d is already group %q in the base image's /etc/group; choose another gid", u.GID, e.name)
 		}
@@ -196,12 +256,22 @@ func Merge(basePasswd, baseGroup []byte, u User) (passwd, group []byte, err erro
 	return passwd, group, nil
 }
 
-func gidField(e dbEntry) string {
-	if e.gid < 0 {
-		return "(none)"
+// nisLine returns the number and text of the first NIS compat line (+name,
+// -name) of data that names name, or 0.
+func nisLine(data []byte, name string) (int, string) {
+	for i, line := range strings.Split(string(data), "\n") {
+		if !strings.HasPrefix(line, "+") && !strings.HasPrefix(line, "-") {
+			continue
+		}
+		n, _, _ := strings.Cut(line[1:], ":")
+		if n == name {
+			return i + 1, line
+		}
 	}
-	return strconv.Itoa(e.gid)
+	return 0, ""
 }
+
+func gidField(e dbEntry) string { return strconv.Itoa(e.gid) }
 
 func appendLine(base []byte, add bool, line string) []byte {
 	out := append([]byte(nil), base...)
@@ -214,37 +284,114 @@ func appendLine(base []byte, add bool, line string) []byte {
 	return append(append(out, line...), '\n')
 }
 
-// BaseFiles returns /etc/passwd and /etc/group of img's merged filesystem
-// (whiteouts honoured); a missing file is returned as nil.
+// Caps on what BaseFiles reads from a base image (untrusted input): each of
+// /etc/passwd and /etc/group is read whole, so at most MaxDBBytes each; the
+// layers are streamed, at most MaxEntries tar entries in all. Memory stays
+// within 2*MaxDBBytes plus the layout reader's bound (see ocilayout).
+const (
+	MaxDBBytes = 4 << 20
+	MaxEntries = 1 << 20
+)
+
+// BaseFiles returns /etc/passwd and /etc/group of img's merged filesystem,
+// as a container runtime would see them: layers from the top down,
+// whiteouts and opaque directories honoured. A file absent from the image is
+// returned as nil; any error reading a layer is an error, never "no file".
+// An /etc that is a symbolic link is refused: the layer written on top would
+// replace it with a directory and hide the base's /etc.
 func BaseFiles(img v1.Image) (passwd, group []byte, err error) {
-	rc := mutate.Extract(img)
-	defer rc.Close()
-	tr := tar.NewReader(rc)
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			return passwd, group, nil
-		}
-		if err != nil {
-			return nil, nil, fmt.Errorf("reading the base image's filesystem: %w", err)
-		}
-		p := path.Clean("/" + hdr.Name)
-		if p != "/etc/passwd" && p != "/etc/group" {
-			continue
-		}
-		if hdr.Typeflag != tar.TypeReg {
-			return nil, nil, fmt.Errorf("the base image's %s is not a regular file (tar type %q); cannot merge into it", p, hdr.Typeflag)
-		}
-		data, err := io.ReadAll(tr)
-		if err != nil {
-			return nil, nil, fmt.Errorf("reading the base image's %s: %w", p, err)
-		}
-		if p == "/etc/passwd" {
-			passwd = data
-		} else {
-			group = data
-		}
+	layers, err := img.Layers()
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading the base image's layers: %w", err)
 	}
+	const pw, gr = "/etc/passwd", "/etc/group"
+	found := map[string][]byte{}
+	done := map[string]bool{}
+	etcHidden := false // an upper layer hides the lower layers' /etc
+	etcDirAbove := false
+	entries := 0
+	for i := len(layers) - 1; i >= 0 && !etcHidden && !(done[pw] && done[gr]); i-- {
+		where := fmt.Sprintf("layer %d of %d", i+1, len(layers))
+		if d, err := layers[i].Digest(); err == nil {
+			where += " (" + d.String() + ")"
+		}
+		rc, err := layers[i].Uncompressed()
+		if err != nil {
+			return nil, nil, fmt.Errorf("reading the base image's %s: %w", where, err)
+		}
+		cand := map[string][]byte{}
+		whiteout := map[string]bool{}
+		hideBelow := false
+		tr := tar.NewReader(rc)
+		for {
+			hdr, err := tr.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				rc.Close()
+				return nil, nil, fmt.Errorf("reading the base image's %s: %w", where, err)
+			}
+			if entries++; entries > MaxEntries {
+				rc.Close()
+				return nil, nil, fmt.Errorf("the base image has more than %d files (at %s); refusing to read further", MaxEntries, where)
+			}
+			p := path.Clean("/" + hdr.Name)
+			switch p {
+			case "/etc":
+				switch {
+				case hdr.Typeflag == tar.TypeDir:
+					etcDirAbove = true
+				case etcDirAbove:
+					// A directory above replaces this non-directory.
+					hideBelow = true
+				case hdr.Typeflag == tar.TypeSymlink:
+					rc.Close()
+					return nil, nil, fmt.Errorf("the base image's /etc is a symbolic link to %q (%s); the passwd layer would replace it with a directory and hide the base's /etc: use a base whose /etc is a directory", hdr.Linkname, where)
+				default:
+					rc.Close()
+					return nil, nil, fmt.Errorf("the base image's /etc is not a directory (tar type %q, %s)", hdr.Typeflag, where)
+				}
+			case "/.wh.etc", "/etc/.wh..wh..opq":
+				hideBelow = true
+			case "/etc/.wh.passwd", "/etc/.wh.group":
+				whiteout["/etc/"+strings.TrimPrefix(path.Base(p), ".wh.")] = true
+			case pw, gr:
+				if done[p] {
+					continue
+				}
+				if hdr.Typeflag != tar.TypeReg {
+					rc.Close()
+					return nil, nil, fmt.Errorf("the base image's %s is not a regular file (tar type %q, %s); cannot merge into it", p, hdr.Typeflag, where)
+				}
+				if hdr.Size > MaxDBBytes {
+					rc.Close()
+					return nil, nil, fmt.Errorf("the base image's %s is %d bytes (%s), more than the %d-byte limit", p, hdr.Size, where, MaxDBBytes)
+				}
+				data, err := io.ReadAll(io.LimitReader(tr, MaxDBBytes))
+				if err != nil {
+					rc.Close()
+					return nil, nil, fmt.Errorf("reading the base image's %s (%s): %w", p, where, err)
+				}
+				cand[p] = data
+			}
+		}
+		if err := rc.Close(); err != nil {
+			return nil, nil, fmt.Errorf("reading the base image's %s: %w", where, err)
+		}
+		for _, p := range []string{pw, gr} {
+			if done[p] {
+				continue
+			}
+			if data, ok := cand[p]; ok {
+				found[p], done[p] = data, true
+			} else if whiteout[p] {
+				done[p] = true
+			}
+		}
+		etcHidden = hideBelow
+	}
+	return found[pw], found[gr], nil
 }
 
 // Entries returns the layer entries: /etc/passwd and /etc/group (0644,

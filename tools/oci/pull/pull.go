@@ -226,6 +226,10 @@ func Import(ctx context.Context, src, platform, out string) (*Result, error) {
 	var img v1.Image
 	var imgDigest, top v1.Hash
 	if fi.IsDir() {
+		// go-containerregistry reads index.json whole: cap it as ocilayout does.
+		if st, err := os.Stat(filepath.Join(src, "index.json")); err == nil && st.Size() > ocilayout.MaxIndexJSONBytes {
+			return nil, fmt.Errorf("import %s: index.json is %d bytes, more than the %d-byte limit", src, st.Size(), ocilayout.MaxIndexJSONBytes)
+		}
 		p, err := layout.FromPath(src)
 		if err != nil {
 			return nil, fmt.Errorf("import %s: not an OCI layout: %v", src, err)

@@ -3,6 +3,7 @@ package pull
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -368,5 +369,23 @@ func TestPlatformMatches(t *testing.T) {
 		if _, err := ParsePlatform(bad); err == nil {
 			t.Errorf("ParsePlatform(%q) succeeded, want an error", bad)
 		}
+	}
+}
+
+// TestImportCapsIndexJSON: a layout whose index.json is over the cap is
+// refused before go-containerregistry reads it whole.
+func TestImportCapsIndexJSON(t *testing.T) {
+	src := t.TempDir()
+	if err := os.WriteFile(filepath.Join(src, "index.json"), make([]byte, 5<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	_, err := Import(context.Background(), src, "linux/amd64", out)
+	want := fmt.Sprintf("import %s: index.json is 5242880 bytes, more than the 4194304-byte limit", src)
+	if fmt.Sprint(err) != want {
+		t.Errorf("Import error = %v\nwant %s", err, want)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("out was written: %v", err)
 	}
 }

@@ -7,6 +7,7 @@ package push
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -48,6 +49,9 @@ func PushWith(ctx context.Context, a Artifact, repository string, tags []string,
 	}
 	ref := repo.Digest(digest.String())
 	opts = append([]remote.Option{remote.WithAuthFromKeychain(authn.DefaultKeychain), remote.WithContext(ctx)}, opts...)
+	if err := checkSubject(a, repo, opts); err != nil {
+		return name.Digest{}, err
+	}
 	switch v := a.(type) {
 	case v1.ImageIndex:
 		err = remote.WriteIndex(ref, v, opts...)
@@ -67,6 +71,31 @@ func PushWith(ctx context.Context, a Artifact, repository string, tags []string,
 		fmt.Fprintf(out, "tagged %s\n", t)
 	}
 	return ref, nil
+}
+
+// checkSubject makes sure that an artifact with a subject (an SBOM of an
+// image) is pushed next to its subject: a referrer whose image is not in the
+// repository would be stored, but nothing would ever find it.
+func checkSubject(a Artifact, repo name.Repository, opts []remote.Option) error {
+	raw, err := a.RawManifest()
+	if err != nil {
+		return err
+	}
+	var m struct {
+		Subject *v1.Descriptor `json:"subject"`
+	}
+	if json.Unmarshal(raw, &m) != nil || m.Subject == nil {
+		return nil
+	}
+	subject := repo.Digest(m.Subject.Digest.String())
+	if _, err := remote.Head(subject, opts...); err != nil {
+		var terr *transport.Error
+		if errors.As(err, &terr) && terr.StatusCode == http.StatusNotFound {
+			return fmt.Errorf("the subject of this artifact, %s, is not in %s: push the image there first (e.g. bazel run //image:push -- -r %s)", m.Subject.Digest, repo, repo)
+		}
+		return describe(fmt.Sprintf("looking for the subject %s", subject), repo.Registry, err)
+	}
+	return nil
 }
 
 // Target validates the repository and tags to push to.

@@ -3,6 +3,7 @@ package push
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -14,6 +15,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
@@ -133,5 +137,37 @@ func TestPushErrors(t *testing.T) {
 				t.Errorf("failed push printed %q", out.String())
 			}
 		})
+	}
+}
+
+// TestPushArtifactNeedsItsSubject: an SBOM (an artifact whose subject is an
+// image) is refused when the image is not in the repository, and pushed once
+// it is.
+func TestPushArtifactNeedsItsSubject(t *testing.T) {
+	host := startRegistry(t)
+	repo := host + "/team/cat-server"
+	img, err := random.Image(256, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	desc, err := partial.Descriptor(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sbom, err := random.Image(64, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sbom = mutate.Subject(sbom, *desc).(v1.Image)
+	_, err = Push(context.Background(), sbom, repo, nil, io.Discard)
+	want := fmt.Sprintf("the subject of this artifact, %s, is not in %s: push the image there first (e.g. bazel run //image:push -- -r %s)", desc.Digest, repo, repo)
+	if fmt.Sprint(err) != want {
+		t.Fatalf("push without the subject: %v\nwant %s", err, want)
+	}
+	if _, err := Push(context.Background(), img, repo, nil, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Push(context.Background(), sbom, repo, nil, io.Discard); err != nil {
+		t.Fatalf("push with the subject there: %v", err)
 	}
 }

@@ -35,6 +35,12 @@ func TestReadLines(t *testing.T) {
 			t.Errorf("ReadLines(%q) (-want +got):\n%s", tc.in, diff)
 		}
 	}
+	for _, bad := range []string{"a\nb\x00c\n", "a\n\xffb\n"} {
+		p := write(t, bad)
+		if _, err := ReadLines("repo_tags", p); err == nil || !strings.HasPrefix(err.Error(), "repo_tags: "+p+":2: ") {
+			t.Errorf("ReadLines(%q) error = %v, want it to name the field, file and line 2", bad, err)
+		}
+	}
 	if _, err := ReadLines("remote_tags", "/nonexistent/tags"); err == nil || !strings.Contains(err.Error(), "remote_tags: open /nonexistent/tags") {
 		t.Errorf("missing file: %v", err)
 	}
@@ -49,7 +55,7 @@ func TestReadKeyValues(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
-	for _, bad := range []string{"novalue\n", "=x\n"} {
+	for _, bad := range []string{"novalue\n", "=x\n", "A B=1\n", "A=x\x00y\n", "A\x00=1\n", "A=\xff\n", "A\tB=1\n"} {
 		p := write(t, bad)
 		if _, err := ReadKeyValues("labels", p); err == nil || !strings.Contains(err.Error(), `"labels": `+p+":1:") {
 			t.Errorf("ReadKeyValues(%q) error = %v, want it to name the field, file and line", bad, err)

@@ -12,6 +12,8 @@ import (
 	"io"
 	"os"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Decode reads the JSON object in the file at path into v (a pointer to a
@@ -83,7 +85,10 @@ type KeyValue struct{ Key, Value string }
 
 // ReadKeyValues reads a file of KEY=VALUE lines, in order. The value is everything
 // after the first "="; empty lines are skipped. A line without "=" or with
-// an empty key is an error naming the file and line.
+// an empty key, a key with whitespace or control characters (an env key
+// "A B" cannot be set by a shell), a NUL byte anywhere (the C library would
+// cut the value there) or invalid UTF-8 (the image config is JSON) is an
+// error naming the file and line.
 func ReadKeyValues(field, path string) ([]KeyValue, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -99,7 +104,26 @@ func ReadKeyValues(field, path string) ([]KeyValue, error) {
 		if !ok || k == "" {
 			return nil, fmt.Errorf("%q: %s:%d: %q is not KEY=VALUE", field, path, i+1, line)
 		}
+		if err := checkKeyValue(k, v); err != nil {
+			return nil, fmt.Errorf("%q: %s:%d: %v", field, path, i+1, err)
+		}
 		out = append(out, KeyValue{Key: k, Value: v})
 	}
 	return out, nil
+}
+
+// checkKeyValue refuses what an image config cannot carry as written.
+func checkKeyValue(k, v string) error {
+	if !utf8.ValidString(k) || !utf8.ValidString(v) {
+		return fmt.Errorf("key %q: not valid UTF-8", k)
+	}
+	if strings.ContainsRune(k, 0) || strings.ContainsRune(v, 0) {
+		return fmt.Errorf("key %q: holds a NUL byte", k)
+	}
+	for _, r := range k {
+		if unicode.IsSpace(r) || unicode.IsControl(r) {
+			return fmt.Errorf("key %q holds whitespace or a control character", k)
+		}
+	}
+	return nil
 }

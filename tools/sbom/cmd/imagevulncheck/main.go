@@ -176,8 +176,13 @@ func checkDB(ctx context.Context, db string) error {
 		if err != nil {
 			return fmt.Errorf("GOVULNDB %s: %w", db, err)
 		}
-		if _, err := os.Stat(filepath.Join(filepath.FromSlash(u.Path), "index", "modules.json")); err != nil {
-			return fmt.Errorf("GOVULNDB %s is not a Go vulnerability database mirror (want index/db.json, index/modules.json, ID/*.json): %w", db, err)
+		dir := filepath.FromSlash(u.Path)
+		if _, err := os.Stat(filepath.Join(dir, "index", "modules.json")); err != nil {
+			err = fmt.Errorf("GOVULNDB %s is not a Go vulnerability database mirror (want index/db.json, index/modules.json, ID/*.json): %w", db, err)
+			if dir == "/tmp" || strings.HasPrefix(dir, "/tmp/") {
+				err = fmt.Errorf("%w; note: Bazel's test sandbox gives each test a private, empty /tmp, so a database under the host's /tmp is not visible to `bazel test`: keep it outside /tmp (as tools/provision/install-vulndb.sh does)", err)
+			}
+			return err
 		}
 		return nil
 	}

@@ -44,6 +44,7 @@ func TestBadInvocations(t *testing.T) {
 		{[]string{"--image", dir, "--sbom", notBOM}, "ftp://x", `GOVULNDB / --db "ftp://x"`},
 		{[]string{"--image", dir, "--sbom", notBOM, "--timeout", "0s"}, "file:///x", "--timeout 0s: must be > 0"},
 		{[]string{"--image", dir, "--sbom", notBOM}, "file:///nonexistent", "GOVULNDB file:///nonexistent is not a Go vulnerability database mirror"},
+		{[]string{"--image", dir, "--sbom", notBOM}, "file:///tmp/no-such-vulndb", "; note: Bazel's test sandbox gives each test a private, empty /tmp, so a database under the host's /tmp is not visible to `bazel test`: keep it outside /tmp"},
 		{[]string{"--image", dir, "--sbom", notBOM}, "file://" + db, "not a CycloneDX BOM"},
 		{[]string{"--image", dir, "--sbom", notBOM}, "http://" + closed, "GOVULNDB http://" + closed + ": cannot reach the database"},
 		{[]string{"--image", dir, "--sbom", notBOM}, notFound, "HTTP 404: not a Go vulnerability database"},
