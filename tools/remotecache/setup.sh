@@ -226,7 +226,7 @@ EOU
     "$evict_bin" "${evict_args[@]}" -every "${every:-1m}" >>"$dir/log/evict.log" 2>&1 &
     evict_pid=$!
     trap 'kill "$evict_pid" 2>/dev/null' EXIT
-    trap 'kill "$nginx_pid" 2>/dev/null; exit 143' TERM INT
+    trap 'kill "$nginx_pid" 2>/dev/null; wait "$nginx_pid"; exit 143' TERM INT
     echo "remotecache/setup.sh: serving $scheme://$listen/ (nginx in the foreground, cacheevict every ${every:-1m})" >&2
     nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/log/error.log" -g 'daemon off;' &
     nginx_pid=$!
