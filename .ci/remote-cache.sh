@@ -22,6 +22,7 @@
 # "remote-cache: N passed, N failed" last (counted by .ci/run). Needs root on a machine
 # without nginx-light and apache2-utils (it installs them). ~4-8 min on 2 cores.
 #   .ci/remote-cache.sh
+#   KEEP_LOGS=DIR .ci/remote-cache.sh     # keeps the builds' and nginx's logs in DIR
 set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
@@ -56,6 +57,9 @@ cleanup() {
   for ob in "$work"/*-ob; do
     [ -d "$ob" ] && (cd "$repo" && tools/bazel --output_base="$ob" shutdown >/dev/null 2>&1)
   done
+  if [ -n "${KEEP_LOGS:-}" ]; then   # KEEP_LOGS=DIR: keep Bazel's and nginx's logs there
+    mkdir -p "$KEEP_LOGS" && cp "$work"/*.log "$srv/cache/log/"*.log "$KEEP_LOGS/" 2>/dev/null
+  fi
   chmod -R u+w "$work" 2>/dev/null
   rm -rf "$work" "$srv"
 }
@@ -133,7 +137,8 @@ hit_pct() {
     for (i=3;i<=NF;i++) { if ($(i+1)=="remote" && $(i+2) ~ /^cache/) hits=$i+0; if ($(i+1) ~ /^internal/) internal=$i+0 }
     if (n-internal>0) printf "%.1f", 100*hits/(n-internal); else print 0 }'
 }
-edit() { # CLONE TEXT: a one-line change in the server's main package
+edit() { # CLONE TEXT: a one-line change in the server's main package (from HEAD's file)
+  restore "$1"
   printf '\nvar ciEdit = "%s"\n\nfunc init() { _ = ciEdit }\n' "$2" >>"$work/$1/server/cmd/cat-server/main.go"
 }
 restore() { git -C "$work/$1" checkout -q -- server/cmd/cat-server/main.go; }
@@ -255,9 +260,12 @@ before=$(loglines); entries=$(find "$srv/cache/store" -type f | wc -l)
 if bz a "$work/wrong.netrc" build //image --config=remote-cache-ci "${rc_flags[@]}" >"$work/a2.log" 2>&1; then
   refused=$(tail -n +"$((before + 1))" "$srv/cache/log/cache.log" | awk '$2=="PUT" && $4==401' | wc -l)
   stored_now=$(tail -n +"$((before + 1))" "$srv/cache/log/cache.log" | awk '$2=="PUT" && $4==201' | wc -l)
-  warn=$(grep -m1 -E '^WARNING: .*(401|[Uu]nauthori)' "$work/a2.log" | cut -c1-160)
+  # Bazel's warning may span lines: the first line naming the remote cache, and a 401.
+  warn=$(grep -m1 -E '^WARNING: .*[Rr]emote [Cc]ache' "$work/a2.log" | cut -c1-120)
+  grep -qE '401|[Uu]nauthori' "$work/a2.log" || warn=''
+  warn401=$(grep -m1 -E '401|[Uu]nauthori' "$work/a2.log" | cut -c1-120)
   if [ "$refused" -gt 0 ] && [ "$stored_now" -eq 0 ] && [ -n "$warn" ] && [ "$(find "$srv/cache/store" -type f | wc -l)" -eq "$entries" ]; then
-    pass "6 wrong password: the build succeeded, $refused PUTs refused (401), nothing stored, warning: $warn"
+    pass "6 wrong password: the build succeeded, $refused PUTs refused (401), nothing stored, warning: $warn ... $warn401"
   else
     fail "6 wrong password: $refused PUTs refused, $stored_now stored, warning: '${warn}'"
   fi
@@ -285,7 +293,7 @@ if bz a "$work/writer.netrc" build //image //image:image.digest --config=remote-
   a_d=$(digest_of a //image:image.digest); b_d=$(digest_of b //image:image.digest)
   if [ "$over" -eq 0 ] && [ "$passes" -gt 0 ] && [ "$(stored)" -le "$cap" ] && [ "$a_d" = "$b_d" ] \
     && awk -v p="$(hit_pct "$work/b6.log")" 'BEGIN{exit !(p > 0)}'; then
-    pass "7 eviction (cap $cap bytes, 70% of the store): $passes passes removed entries, store $(stored) bytes after, both builds fine in $(($(date +%s) - t0))s, B $(hit_pct "$work/b6.log")% hits, digest $b_d as A's"
+    pass "7 eviction (cap $cap bytes, 70% of the store): $passes passes removed entries, store $(stored) bytes after, both builds fine in $(($(date +%s) - t0))s, B $(hit_pct "$work/b6.log")% hits ($(procs "$work/b6.log" | sed 's/^INFO: //')), digest $b_d as A's"
   else
     fail "7 eviction: $over passes over the cap $cap, $passes passes, store $(stored), A $a_d / B $b_d, B $(procs "$work/b6.log")"; tail -5 "$work/evict.log"
   fi
