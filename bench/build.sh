@@ -50,7 +50,7 @@ cache_dir=
 cleanup() {
   cp "$work/edit-file.orig" "$repo/$edit_file"
   [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null
-  if [ -n "$cache_pid" ]; then kill "$cache_pid" 2>/dev/null; wait "$cache_pid" 2>/dev/null; fi
+  if [ -n "$cache_pid" ]; then kill "$cache_pid" 2>/dev/null; wait "$cache_pid" 2>/dev/null || true; fi
   [ -n "$cache_dir" ] && rm -rf "$cache_dir"
   local ob
   for ob in "${output_bases[@]}"; do
