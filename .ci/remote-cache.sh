@@ -43,10 +43,10 @@ if ! tools/provision/install-cache-server.sh >&2; then
 fi
 
 # Clones and output bases under the user's cache directory (not /tmp: Bazel's sandbox
-# mounts an empty /tmp over it); the server's directory in /tmp (nginx's workers run as
+# mounts an empty /tmp over it); the server's directory in $TMPDIR (mktemp; nginx's workers run as
 # www-data when started as root, and cannot enter a home directory).
 work=${XDG_CACHE_HOME:-$HOME/.cache}/cat-server-ci/remote-cache.$$
-srv=$(mktemp -d "${TMPDIR:-/tmp}/cat-server-cache.XXXXXX")
+srv=$(mktemp -d -t cat-server-cache.XXXXXX)
 chmod 755 "$srv"
 mkdir -p "$work"
 server_pid=

@@ -195,7 +195,7 @@ team_line="skipped (TEAM=0)"; team_time=
 if [ "${TEAM:-1}" != 0 ]; then
   team_line="not measured (the cache could not be set up: see above)"
   # nginx's workers (www-data when started as root) cannot enter a home directory.
-  cache_dir=$(mktemp -d "${TMPDIR:-/tmp}/cat-server-bench-cache.XXXXXX"); chmod 755 "$cache_dir"
+  cache_dir=$(mktemp -d -t cat-server-bench-cache.XXXXXX); chmod 755 "$cache_dir"
   (umask 077; head -c 24 /dev/urandom | base64 | tr -d '/+=' >"$cache_dir/pw"
    printf 'machine 127.0.0.1\nlogin ci\npassword %s\n' "$(cat "$cache_dir/pw")" >"$work/team.netrc")
   cache_port=$((20000 + RANDOM % 20000))
