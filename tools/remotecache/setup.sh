@@ -27,6 +27,7 @@
 #   --every DURATION              eviction period: the systemd timer's (default 5min) or,
 #                                 with --run, cacheevict's own loop (Go duration, default 1m)
 #   --user NAME                   nginx workers' user when started as root (default www-data)
+#   --evict-bin FILE              a built cacheevict (default: tools/bazel builds it)
 #   --install | --run             install and start systemd units | run nginx in the foreground
 #                                 (with cacheevict alongside); neither: write the files only
 set -euo pipefail
@@ -34,7 +35,7 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 die() { echo "remotecache/setup.sh: $*" >&2; exit 1; }
 dir= listen=127.0.0.1:9090 writer= writer_pw= readers=public tls_cert= tls_key= max_body=2g
-cap=50G protect=10m every= run_user=www-data mode= reader_names=() reader_pws=()
+cap=50G protect=10m every= run_user=www-data mode= evict_from= reader_names=() reader_pws=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --dir) dir=${2:?--dir needs a value}; shift ;;
@@ -51,6 +52,7 @@ while [ $# -gt 0 ]; do
     --protect) protect=${2:?--protect needs a value}; shift ;;
     --every) every=${2:?--every needs a value}; shift ;;
     --user) run_user=${2:?--user needs a value}; shift ;;
+    --evict-bin) evict_from=${2:?--evict-bin needs a value}; shift ;;
     --install|--run) [ -z "$mode" ] || die "give only one of --install and --run"; mode=${1#--} ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
@@ -172,14 +174,20 @@ nginx -t -q -p "$dir" -c "$dir/nginx.conf.new" -e "$dir/log/error.log" \
   || die "nginx rejected the generated config $dir/nginx.conf.new (see above)"
 mv "$dir/nginx.conf.new" "$dir/nginx.conf"
 
-# The evictor: built from this checkout with the Go on PATH unless already there.
+# The evictor: --evict-bin, or built from this checkout by Bazel (the pinned Go SDK, so the
+# host's Go does not matter; tools/bazel provisions Bazel when it is missing).
 evict_bin=$dir/bin/cacheevict
-if [ ! -x "$evict_bin" ] || [ -n "$(find "$repo/tools/remotecache" -name '*.go' -newer "$evict_bin" -print -quit)" ]; then
-  command -v go >/dev/null || die "go is not on PATH: needed once to build $evict_bin"
-  (cd "$repo" && CGO_ENABLED=0 go build -trimpath -o "$evict_bin.new" ./tools/remotecache/cmd/cacheevict) \
-    || die "building cacheevict failed"
-  mv "$evict_bin.new" "$evict_bin"
+if [ -n "$evict_from" ]; then
+  [ -x "$evict_from" ] || die "--evict-bin $evict_from: not an executable file"
+  cp "$evict_from" "$evict_bin.new"
+else
+  (cd "$repo" && tools/bazel build //tools/remotecache/cmd/cacheevict >&2 \
+    && f=$(tools/bazel cquery --output=files //tools/remotecache/cmd/cacheevict 2>/dev/null) \
+    && cp "$(tools/bazel info execution_root 2>/dev/null)/$f" "$evict_bin.new") \
+    || die "building //tools/remotecache/cmd/cacheevict failed (see above); or give --evict-bin"
 fi
+chmod 755 "$evict_bin.new"
+mv "$evict_bin.new" "$evict_bin"
 evict_args=(-store "$dir/store" -log "$dir/log/cache.log" -state "$dir/run/cache.log.offset" -cap "$cap" -protect "$protect")
 
 scheme=http; [ -n "$tls_cert" ] && scheme=https
