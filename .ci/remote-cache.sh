@@ -21,7 +21,9 @@
 #      entries went, not A's new ones) and A's digest.
 # Prints "remote-cache: PASSED|FAILED <check>" per check, then the figures, then
 # "remote-cache: N passed, N failed" last (counted by .ci/run). Needs root on a machine
-# without nginx-light and apache2-utils (it installs them). ~4-8 min on 2 cores.
+# without nginx-light and apache2-utils (it installs them). Most of its time is clone A's
+# cold //... (971 actions, no disk cache: 5 min on 2 cores at load ~7, 9-11 min at load
+# 15-20); the rest takes 2-3 min.
 #   .ci/remote-cache.sh
 #   KEEP_LOGS=DIR .ci/remote-cache.sh     # keeps the builds' and nginx's logs in DIR
 set -uo pipefail
