@@ -15,7 +15,15 @@
 #     KO=0 skips it);
 #  4. second clone: `git clone` of this checkout's HEAD into a new directory, built in a
 #     fresh output base through the default persistent disk cache of .bazelrc (a first
-#     clone is built the same way before it, to fill that cache if it is empty).
+#     clone is built the same way before it, to fill that cache if it is empty);
+#  5. team cache (issue 17): a cache started with tools/remotecache/setup.sh on 127.0.0.1
+#     (password made up for the run), filled by a third clone (--config=remote-cache-ci,
+#     --disk_cache=, fresh output base), then //image on a fourth clone at another path,
+#     fresh output base, no disk cache, --config=remote-cache (TEAM=0 skips it; needs
+#     nginx-light and apache2-utils, which it installs as root);
+#  6. a cold `go build` of the server with an empty GOCACHE (the module cache warm), the
+#     unit of the ratios printed last: cold //image, //image on a new clone from the team
+#     cache, from the disk cache, and edit -> image, each divided by it.
 # Prints a Markdown summary at the end, with date and load average before and after.
 #
 #   bench/build.sh                 # ~3-10 min on 2 cores, depending on the load
@@ -37,9 +45,13 @@ edit_file=server/cmd/cat-server/main.go
 cp "$edit_file" "$work/edit-file.orig"
 output_bases=()
 registry_pid=
+cache_pid=
+cache_dir=
 cleanup() {
   cp "$work/edit-file.orig" "$repo/$edit_file"
   [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null
+  if [ -n "$cache_pid" ]; then kill "$cache_pid" 2>/dev/null; wait "$cache_pid" 2>/dev/null || true; fi
+  [ -n "$cache_dir" ] && rm -rf "$cache_dir"
   local ob
   for ob in "${output_bases[@]}"; do
     (cd "$repo" && tools/bazel --output_base="$ob" shutdown >/dev/null 2>&1) || true
@@ -178,6 +190,56 @@ if [ -z "${SKIP_CLONE:-}" ]; then
   echo "clones: $clone_line" >&2
 fi
 
+# 5. Team cache: filled by one clone, read by another (fresh output bases, no disk cache).
+team_line="skipped (TEAM=0)"; team_time=
+if [ "${TEAM:-1}" != 0 ]; then
+  team_line="not measured (the cache could not be set up: see above)"
+  # nginx's workers (www-data when started as root) cannot enter a home directory.
+  cache_dir=$(mktemp -d -t cat-server-bench-cache.XXXXXX); chmod 755 "$cache_dir"
+  (umask 077; head -c 24 /dev/urandom | base64 | tr -d '/+=' >"$cache_dir/pw"
+   printf 'machine 127.0.0.1\nlogin ci\npassword %s\n' "$(cat "$cache_dir/pw")" >"$work/team.netrc")
+  cache_port=$((20000 + RANDOM % 20000))
+  tools/remotecache/setup.sh --dir "$cache_dir/c" --listen "127.0.0.1:$cache_port" --writer ci \
+    --writer-password-file "$cache_dir/pw" --every 1h --run >"$work/cache.log" 2>&1 &
+  cache_pid=$!
+  for _ in $(seq 150); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$cache_port/cas/0")" = 404 ] && break
+    sleep 0.2
+  done
+  if kill -0 "$cache_pid" 2>/dev/null; then
+    for n in 3 4; do
+      rm -rf "$work/clone$n"
+      git clone -q "$repo" "$work/clone$n"
+      ob="$work/clone$n-ob"; output_bases+=("$ob")
+      cfg=--config=remote-cache; [ "$n" = 3 ] && cfg=--config=remote-cache-ci
+      t0=$(now)
+      (cd "$work/clone$n" && NETRC="$work/team.netrc" tools/bazel ${BENCH_CLONE_BAZELRC:+--bazelrc="$BENCH_CLONE_BAZELRC"} --output_base="$ob" \
+        build //image --disk_cache= "$cfg" --remote_cache="http://127.0.0.1:$cache_port" >"$work/clone$n.log" 2>&1) \
+        || { cat "$work/clone$n.log" >&2; exit 2; }
+      t1=$(now)
+      eval "clone${n}_time=$(secs "$t0" "$t1")"
+      eval "clone${n}_procs=\"$(grep -E 'processes' "$work/clone$n.log" | tail -1)\""
+      (cd "$work/clone$n" && tools/bazel --output_base="$ob" shutdown >/dev/null 2>&1) || true
+    done
+    team_time=$clone4_time
+    team_bytes=$(du -sb "$cache_dir/c/store" | cut -f1)
+    team_line="filled by a clone with --config=remote-cache-ci in ${clone3_time}s (${clone3_procs#INFO: }; ${team_bytes} bytes stored); new clone from it ${clone4_time}s (${clone4_procs#INFO: })"
+  else
+    cat "$work/cache.log" >&2
+  fi
+  echo "team cache: $team_line" >&2
+fi
+
+# 6. Cold go build: the unit of the ratios.
+gocache=$(mktemp -d "$work/gocache.XXXXXX")
+t0=$(now)
+(cd "$repo" && GOCACHE="$gocache" CGO_ENABLED=0 GOFLAGS=-trimpath "$sdk_go" build -o "$gobin" ./server/cmd/cat-server)
+t1=$(now)
+gocold=$(secs "$t0" "$t1")
+rm -rf "$gocache"
+ratio_of() { if [ -n "$1" ]; then awk -v a="$1" -v b="$gocold" 'BEGIN{printf "%.2f×", a/b}'; else echo "n/a"; fi; }
+echo "cold go build (empty GOCACHE): ${gocold}s" >&2
+
 load_after=$(uptime)
 cat <<EOT
 
@@ -189,6 +251,8 @@ cat <<EOT
 - edit → \`//image\`: median **${bz_med} s** vs \`go build\` **${gb_med} s** (same edit, pinned SDK): **${ratio}×**; vs \`go build -ldflags=-w\` (the image's binary: no DWARF) **${gbw_med} s**: **${ratio_w}×** (bazel: ${bz[*]}; go build: ${gb[*]}; go build -ldflags=-w: ${gbw[*]}; ${edit_actions#INFO: })
 - edit → image with \`ko build --push=false\` (same edit, same base, pinned SDK): ${ko_line}
 - second clone: ${clone_line}
+- team cache: ${team_line}
+- cold \`go build\` (empty GOCACHE, pinned SDK, \`-trimpath\`): **${gocold} s**. As ratios to it: cold \`//image\` **$(ratio_of "$cold")**, new clone from the team cache **$(ratio_of "$team_time")**, from the disk cache (second clone) **$(ratio_of "${clone2_time:-}")**, edit → \`//image\` **$(ratio_of "$bz_med")**
 
 Cold build phases (\`bazel analyze-profile\`):
 

@@ -261,9 +261,11 @@ def service_image(
         name = "structure_test_commands",
         configs = [structure_test_commands],
         image = name,
-        # The Docker engine is outside Bazel's view: never cache the result.
+        # The Docker engine is outside Bazel's view: never cache the result, never run
+        # it remotely (no-remote; see README "Sharing the cache across a team").
         tags = [
             "external",
+            "no-remote",
             "requires-docker",
         ],
     )
@@ -382,6 +384,7 @@ def service_image(
         sbom = ":sbom",
         tags = [
             "external",
+            "no-remote",
             "requires-vulndb",
         ],
     )
