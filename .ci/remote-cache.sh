@@ -124,7 +124,9 @@ bz() {
 # digest_of CLONE TARGET: the digest file a build left.
 digest_of() {
   local f
-  f=$(bz "$1" "$work/none.netrc" cquery --output=files "$2" 2>/dev/null) || return 1
+  # config(..., target): the top-level configuration only; a clone that built //... also
+  # has //image under //image/stamptest's --stamp transition.
+  f=$(bz "$1" "$work/none.netrc" cquery --output=files "config($2, target)" 2>/dev/null) || return 1
   cat "$work/$1-ob/execroot/_main/$f"
 }
 loglines() { wc -l <"$srv/cache/log/cache.log" 2>/dev/null || echo 0; }
@@ -227,7 +229,7 @@ start_cache || { fail "setup: the cache did not start again"; finish; }
 rc_flags=(--remote_cache="$url")
 
 # 5. A corrupted blob: the largest blob of //image (its app layer) is one CAS entry.
-layout=$(bz a "$work/none.netrc" cquery --output=files //image 2>/dev/null)
+layout=$(bz a "$work/none.netrc" cquery --output=files "config(//image, target)" 2>/dev/null)
 blob=$(ls -S "$work/a-ob/execroot/_main/$layout/blobs/sha256/" | while read -r h; do
   [ -f "$srv/cache/store/cas/$h" ] && { echo "$h"; break; }; done)
 if [ -n "$blob" ]; then
