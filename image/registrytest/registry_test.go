@@ -10,19 +10,20 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/cat-server/cat-server/tools/bazeltest"
 	"github.com/cat-server/cat-server/tools/oci/ocilayout"
 )
 
-// runfile is registrytest.Runfile for this package.
+// runfile is the file Bazel passes in $env.
 func runfile(t *testing.T, env string) string {
 	t.Helper()
-	return Runfile(t, env, "//image/registrytest")
+	return bazeltest.Path(t, env, "//image/registrytest")
 }
 
-// layoutDir is registrytest.LayoutDir for this package.
+// layoutDir is the OCI layout among the files Bazel passes in $env.
 func layoutDir(t *testing.T, env string) string {
 	t.Helper()
-	return LayoutDir(t, env, "//image/registrytest")
+	return bazeltest.Dir(t, env, "//image/registrytest")
 }
 
 // The harness itself: TLS from the test CA, and nothing without a password.

@@ -25,18 +25,19 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/cat-server/cat-server/image/registrytest"
+	"github.com/cat-server/cat-server/tools/bazeltest"
 )
 
-// runfile is registrytest.Runfile for this package.
+// runfile is the file Bazel passes in $env.
 func runfile(t *testing.T, env string) string {
 	t.Helper()
-	return registrytest.Runfile(t, env, "//image/releasetest")
+	return bazeltest.Path(t, env, "//image/releasetest")
 }
 
-// layoutDir is registrytest.LayoutDir for this package.
+// layoutDir is the OCI layout among the files Bazel passes in $env.
 func layoutDir(t *testing.T, env string) string {
 	t.Helper()
-	return registrytest.LayoutDir(t, env, "//image/releasetest")
+	return bazeltest.Dir(t, env, "//image/releasetest")
 }
 
 func readFile(t *testing.T, p string) string {

@@ -28,6 +28,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"golang.org/x/mod/modfile"
 
+	"github.com/cat-server/cat-server/tools/bazeltest"
 	"github.com/cat-server/cat-server/tools/cst/imagefs"
 	"github.com/cat-server/cat-server/tools/oci/ocilayout"
 	"github.com/cat-server/cat-server/tools/sbom/bom"
@@ -37,11 +38,7 @@ import (
 // input returns the runfile that the environment variable key names.
 func input(t *testing.T, key string) string {
 	t.Helper()
-	v := os.Getenv(key)
-	if v == "" {
-		t.Skipf("needs %s from Bazel: run `tools/bazel test //image/sbomtest`", key)
-	}
-	return filepath.Join(os.Getenv("TEST_SRCDIR"), strings.Fields(v)[0])
+	return bazeltest.Path(t, key, "//image/sbomtest")
 }
 
 func read(t *testing.T, path string) []byte {

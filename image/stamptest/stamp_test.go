@@ -24,25 +24,19 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/cat-server/cat-server/tools/bazeltest"
 )
 
 // inputs returns the runfiles the environment variable key names (rlocation paths).
 func inputs(t *testing.T, key string) []string {
 	t.Helper()
-	v := os.Getenv(key)
-	if v == "" {
-		t.Skipf("needs %s from Bazel: run `tools/bazel test //image/stamptest`", key)
-	}
-	var paths []string
-	for _, f := range strings.Fields(v) {
-		paths = append(paths, filepath.Join(os.Getenv("TEST_SRCDIR"), f))
-	}
-	return paths
+	return bazeltest.Paths(t, key, "//image/stamptest")
 }
 
 func input(t *testing.T, key string) string {
 	t.Helper()
-	return inputs(t, key)[0]
+	return bazeltest.Path(t, key, "//image/stamptest")
 }
 
 // stamped returns the file named base among the stamped outputs.

@@ -6,17 +6,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cat-server/cat-server/tools/bazeltest"
 )
 
 // runfile returns the path of the runfile named by the environment
 // variable key (an rlocationpath set by the go_test rule).
 func runfile(t *testing.T, key string) string {
 	t.Helper()
-	v := os.Getenv(key)
-	if v == "" {
-		t.Skipf("needs %s from Bazel: run `tools/bazel test //tools/gosdk:gosdk_test`", key)
-	}
-	return filepath.Join(os.Getenv("TEST_SRCDIR"), v)
+	return bazeltest.Path(t, key, "//tools/gosdk:gosdk_test")
 }
 
 // TestGoEnvReachesTheGoCommand checks what sdk.bzl promises: the pinned

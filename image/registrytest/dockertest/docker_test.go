@@ -23,15 +23,16 @@ import (
 	"time"
 
 	"github.com/cat-server/cat-server/image/registrytest"
+	"github.com/cat-server/cat-server/tools/bazeltest"
 )
 
 // dockerTimeout bounds each docker command.
 const dockerTimeout = 2 * time.Minute
 
-// runfile is registrytest.Runfile for this package.
+// runfile is the file Bazel passes in $env.
 func runfile(t *testing.T, env string) string {
 	t.Helper()
-	return registrytest.Runfile(t, env, "//image/registrytest/dockertest")
+	return bazeltest.Path(t, env, "//image/registrytest/dockertest")
 }
 
 // docker runs the docker client with DOCKER_CONFIG=config and stdin, and

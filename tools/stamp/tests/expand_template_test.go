@@ -11,19 +11,13 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/cat-server/cat-server/tools/bazeltest"
 )
 
 func runfile(t *testing.T, key string) []string {
 	t.Helper()
-	v := os.Getenv(key)
-	if v == "" {
-		t.Skipf("needs %s from Bazel: run `tools/bazel test //tools/stamp/tests`", key)
-	}
-	var paths []string
-	for _, f := range strings.Fields(v) {
-		paths = append(paths, filepath.Join(os.Getenv("TEST_SRCDIR"), f))
-	}
-	return paths
+	return bazeltest.Paths(t, key, "//tools/stamp/tests")
 }
 
 func read(t *testing.T, path string) string {
