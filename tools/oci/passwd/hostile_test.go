@@ -4,16 +4,12 @@ import (
 	"archive/tar"
 	"bytes"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/cat-server/cat-server/tools/oci/ocilayout"
 )
@@ -28,7 +24,7 @@ type tarEntry struct {
 // entries (symlinks, whiteouts, directories), gzip-compressed.
 func rawLayout(t *testing.T, layers ...[]tarEntry) string {
 	t.Helper()
-	img := empty.Image
+	var tars [][]byte
 	for _, entries := range layers {
 		var buf bytes.Buffer
 		tw := tar.NewWriter(&buf)
@@ -43,20 +39,9 @@ func rawLayout(t *testing.T, layers ...[]tarEntry) string {
 			tw.Write([]byte(e.data))
 		}
 		tw.Close()
-		data := buf.Bytes()
-		l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil })
-		if err != nil {
-			t.Fatal(err)
-		}
-		if img, err = mutate.AppendLayers(img, l); err != nil {
-			t.Fatal(err)
-		}
+		tars = append(tars, buf.Bytes())
 	}
-	dir := filepath.Join(t.TempDir(), "base")
-	if err := ocilayout.Write(dir, img); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	return layoutOfTars(t, tars...)
 }
 
 func build(t *testing.T, base string, spec Spec) error {

@@ -27,7 +27,7 @@ const baseGroup = "root:x:0:\ndialout:x:20:\nnogroup:x:65534:\nexisting:x:1000:\
 // path -> content (a content of "" with a ".wh." name is a whiteout).
 func baseLayout(t *testing.T, layers ...map[string]string) string {
 	t.Helper()
-	img := empty.Image
+	var tars [][]byte
 	for _, files := range layers {
 		var entries []layer.Entry
 		for p, c := range files {
@@ -37,7 +37,17 @@ func baseLayout(t *testing.T, layers ...map[string]string) string {
 		if err := layer.Write(&buf, entries, layer.None); err != nil {
 			t.Fatal(err)
 		}
-		data := buf.Bytes()
+		tars = append(tars, buf.Bytes())
+	}
+	return layoutOfTars(t, tars...)
+}
+
+// layoutOfTars writes an OCI layout of an image whose layers are the given
+// tars, in order (gzip-compressed).
+func layoutOfTars(t *testing.T, tars ...[]byte) string {
+	t.Helper()
+	img := empty.Image
+	for _, data := range tars {
 		l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil })
 		if err != nil {
 			t.Fatal(err)
